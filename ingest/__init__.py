@@ -1,0 +1,1 @@
+"""Ingest stage: files -> articles -> chunks -> vectors in Chroma (+ the lexical index)."""

@@ -1,0 +1,154 @@
+"""Cleaning: raw documents -> Article (site chrome stripped, metadata parsed); pure functions."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from ingest.load import RawDoc
+from rag.schema import Article
+
+# Site chrome of the news-page format; one line each, matched after stripping whitespace.
+CHROME_LINES = frozenset({"投資理財", "A- A A+", "點擊時代網頁設計"})
+RELATED_NEWS = re.compile(r"^(相關新聞|延伸閱讀|更多新聞)$")
+CAPTION = re.compile(r"^[(（]?\s*圖\s*[/／:：].{0,40}?[)）]?$")
+DATE_LINE = re.compile(r"^(?:發布日期|發佈日期|日期|Published)\s*[:：]\s*(?P<date>.+)$")
+REPORTER_LINE = re.compile(
+    r"^(?P<outlet>\S{2,20}?)?\s*記者\s*(?P<reporter>[^\s／/]{2,12}(?:[、／/]\s*\S{2,12})*)"
+    r"\s*(?:整理|綜合|採訪)?報導$"
+)
+_BLANK = re.compile(r"^[\s\u00a0\u3000\u200b]*$")
+
+
+def to_article(doc: RawDoc) -> tuple[Article, list[str]]:
+    """Clean one raw document; returns the article and warnings (e.g. a missing date)."""
+    if doc.kind == "record":
+        article = from_record(doc)
+    elif doc.kind == "html":
+        article = clean_news(html_to_text(doc.text), doc.doc_id, doc.source)
+    elif looks_like_news_page(doc.text):
+        article = clean_news(doc.text, doc.doc_id, doc.source)
+    else:
+        article = clean_plain(doc.text, doc.doc_id, doc.source, markdown=doc.kind == "markdown")
+    warnings = []
+    if not article.date:
+        warnings.append(f"{doc.source}: 沒有日期，仍會索引 (no date found; ingested without one)")
+    return article, warnings
+
+
+def looks_like_news_page(text: str) -> bool:
+    head = [line.strip() for line in text.splitlines()[:40]]
+    return any(DATE_LINE.match(line) for line in head) or "A- A A+" in head
+
+
+def clean_news(text: str, article_id: str, source: str = "") -> Article:
+    """Strip the news site's chrome; keep body paragraphs and in-body section headings."""
+    title = date_iso = reporter = outlet = ""
+    body: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if RELATED_NEWS.match(line):
+            break  # everything below is other articles' teasers
+        if _BLANK.match(line) or line in CHROME_LINES or CAPTION.match(line):
+            continue
+        if m := DATE_LINE.match(line):
+            date_iso = date_iso or parse_date(m.group("date"))
+            continue
+        if not body and (m := REPORTER_LINE.match(line)):
+            outlet, reporter = (m.group("outlet") or "").strip(), m.group("reporter").strip()
+            continue
+        if not title:
+            title = line
+            continue
+        if line == title and not body:
+            continue  # the page repeats the title under the header image
+        body.append(line)
+    return Article(article_id, title or article_id, "\n".join(body), date_iso, reporter, outlet,
+                   source)
+
+
+def clean_plain(text: str, article_id: str, source: str = "", markdown: bool = False) -> Article:
+    """Plain text or Markdown: a short first line (or '# heading') is the title."""
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if not _BLANK.match(line)]
+    title = article_id
+    if lines and (markdown and lines[0].startswith("#") or len(lines) > 1 and len(lines[0]) <= 80):
+        title = lines.pop(0).lstrip("#").strip()
+    if markdown:
+        lines = [re.sub(r"^#{1,6}\s*", "", line) for line in lines]
+    return Article(article_id, title, "\n".join(lines), "", "", "", source)
+
+
+def from_record(doc: RawDoc) -> Article:
+    """A JSON record: fields id, title, text|content, and optional date, url, author, source."""
+    rec = doc.record
+    text = str(rec.get("text", rec.get("content", "")))
+    lines = [line.strip() for line in text.splitlines() if not _BLANK.match(line)]
+    return Article(
+        article_id=doc.doc_id,
+        title=str(rec.get("title") or doc.doc_id).strip(),
+        body="\n".join(lines),
+        date=parse_date(str(rec.get("date") or "")),
+        reporter=str(rec.get("author") or "").strip(),
+        outlet=str(rec.get("source") or "").strip(),
+        source=doc.source,
+        url=str(rec.get("url") or ""),
+    )
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})")
+_CJK_DATE = re.compile(r"(\d{2,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
+def parse_date(value: str) -> str:
+    """ISO 8601 date from 2/7/2026 (month/day/year, as the news site writes), 2026-02-07,
+    2026/2/7, 2026年2月7日,民國 115年2月7日 or an ISO timestamp; "" when there is none."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        pass
+    if m := _CJK_DATE.search(value):
+        y, mo, d = (int(g) for g in m.groups())
+        y = y + 1911 if y < 1000 else y  # 民國 year
+        return _iso(y, mo, d)
+    if m := _NUMERIC_DATE.search(value):
+        a, b, c = (int(g) for g in m.groups())
+        return _iso(a, b, c) if a > 31 else _iso(c, a, b)
+    return ""
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
+def html_to_text(html: str) -> str:
+    """Main text of a page: <article> or <main> or <body>, without scripts, menus and figures."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+                     "figure", "figcaption", "iframe", "svg", "button"]):
+        tag.decompose()
+    lines: list[str] = []
+    h1 = soup.find("h1")
+    title_tag = soup.find("title")
+    title = (h1 or title_tag).get_text(" ", strip=True) if (h1 or title_tag) else ""
+    if title:
+        lines.append(title)
+    published = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find(
+        "time", attrs={"datetime": True})
+    if published is not None:
+        stamp = published.get("content") or published.get("datetime")
+        lines.append(f"發布日期:{stamp}")
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    for block in root.find_all(["p", "h2", "h3", "h4", "li", "blockquote", "pre"]):
+        text = block.get_text(" ", strip=True)
+        if text and text != title:
+            lines.append(text)
+    return "\n".join(lines)

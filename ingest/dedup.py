@@ -1,0 +1,49 @@
+"""Near-duplicate detection for syndicated news: shingles, MinHash-LSH bands, exact Jaccard."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from rag.text import fold
+
+SHINGLE = 5
+N_PERM = 64
+BANDS = 16  # 16 bands x 4 rows: a pair at Jaccard 0.9 shares a band with probability ~1.0
+_MERSENNE = np.uint64((1 << 61) - 1)
+_rng = np.random.default_rng(20240519)
+_A = _rng.integers(1, (1 << 61) - 1, size=N_PERM, dtype=np.uint64)
+_B = _rng.integers(0, (1 << 61) - 1, size=N_PERM, dtype=np.uint64)
+_NOISE = re.compile(r"[\W_]+")
+
+
+def shingles(text: str, n: int = SHINGLE) -> set[int]:
+    """Hashed character n-grams of the folded text, punctuation and spaces removed."""
+    s = _NOISE.sub("", fold(text))
+    if len(s) <= n:
+        return {_h(s)} if s else set()
+    return {_h(s[i : i + n]) for i in range(len(s) - n + 1)}
+
+
+def _h(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=7).digest(), "little")
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def band_keys(sh: set[int]) -> list[str]:
+    """LSH band keys of the MinHash signature; articles sharing a key are candidates."""
+    if not sh:
+        return []
+    x = np.fromiter(sh, dtype=np.uint64)
+    # (a*x + b) mod p with uint64 wrap-around is fine as a hash family for this purpose
+    sig = ((np.outer(_A, x) + _B[:, None]) % _MERSENNE).min(axis=1)
+    rows = N_PERM // BANDS
+    return [f"{i}:{hashlib.blake2b(sig[i * rows:(i + 1) * rows].tobytes(), digest_size=8).hexdigest()}"
+            for i in range(BANDS)]

@@ -1,0 +1,1 @@
+"""Question answering with verified citations over Chinese news articles."""

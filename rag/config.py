@@ -1,0 +1,162 @@
+"""The frozen Settings object: the only place that reads os.environ or the TOML settings file."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+from rag.text import bundled_tiktoken_cache
+
+PREFIX = "RAG_"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shipped_corpus_dir() -> Path:
+    """The corpus that ships with the project (repo checkout first, then the installed copy)."""
+    for candidate in (PROJECT_ROOT / "data" / "corpus", Path(__file__).parent / "_corpus"):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError("找不到隨附的語料（data/corpus）。 The shipped corpus (data/corpus) is missing.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline; build once per entry point with `Settings.from_env()`."""
+
+    data_dir: Path = Path(".rag")
+    chroma_url: str | None = None
+    collection: str = "news"
+    embed_model: str = "e5-small-q4"
+    embed_batch_size: int = 32
+    chunk_tokens: int = 160
+    chunk_overlap_sentences: int = 1
+    tokenizer: str = "o200k_base"
+    near_dup_threshold: float = 0.9
+    # retrieval
+    top_k: int = 5
+    lexical_tokenizer: str = "bigram"
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rrf_k: int = 60
+    reranker: str | None = None
+    # answering
+    answerer: str = "auto"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+    llm_retries: int = 2
+    max_question_chars: int = 500
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def collection_dir(self) -> Path:
+        """Per-collection files beside Chroma: the manifest and the lexical index."""
+        return self.data_dir / "collections" / self.collection
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.collection_dir / "manifest.sqlite"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.collection_dir / "lexical"
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (CLI flags override the environment this way)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, toml_path: str | Path | None = None
+    ) -> Settings:
+        """Defaults < TOML file (`RAG_CONFIG` or ./rag.toml) < `RAG_*` environment variables."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = toml_path or env.get(PREFIX + "CONFIG")
+        if path is None and Path("rag.toml").is_file():
+            path = "rag.toml"
+        if path:
+            values.update(_read_toml(Path(path)))
+        for f in fields(cls):
+            key = PREFIX + f.name.upper()
+            if key in env and f.name != "extra":
+                values[f.name] = env[key]
+        _prepare_process_env(env)
+        settings = cls(**{name: _coerce(name, value) for name, value in values.items()})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise ConfigError for values that would fail later in a confusing way."""
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", self.collection):
+            raise ConfigError(
+                f"集合名稱無效：{self.collection!r}。 Collection names need 3-512 characters "
+                "from A-Z a-z 0-9 . _ - and must start and end with a letter or digit."
+            )
+        if self.chunk_tokens < 16:
+            raise ConfigError(f"RAG_CHUNK_TOKENS 太小：{self.chunk_tokens}（至少 16）。 "
+                              "Chunk size must be at least 16 tokens.")
+        if self.chunk_overlap_sentences < 0:
+            raise ConfigError("RAG_CHUNK_OVERLAP_SENTENCES 不可為負。 Overlap must be >= 0.")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"設定檔不存在：{path}。 Settings file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"設定檔格式錯誤：{path}: {exc}。 Fix the TOML syntax.") from exc
+    section = data.get("rag", data)
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigError(
+            f"設定檔有未知的欄位：{', '.join(unknown)}。 Unknown settings in {path}; "
+            f"known ones: {', '.join(sorted(known))}"
+        )
+    return dict(section)
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = str(_TYPES[name])
+    try:
+        if value is None or value == "":
+            return None if "None" in kind else value
+        if kind.startswith("Path"):
+            return Path(value).expanduser()
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value) if isinstance(value, str | int | float) else value
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"設定值無效：{PREFIX}{name.upper()}={value!r}（需要 {kind}）。 "
+            f"Invalid value for {PREFIX}{name.upper()}: expected {kind}."
+        ) from exc
+
+
+def _prepare_process_env(env: Mapping[str, str]) -> None:
+    """Point libraries at bundled data so nothing downloads at run time, and silence telemetry."""
+    if env is not os.environ:
+        return
+    cache = bundled_tiktoken_cache()
+    if cache:
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
