@@ -1,0 +1,1 @@
+"""Evaluation: gold data, metrics and the eval runner."""
