@@ -41,6 +41,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     lexical_tokenizer: str = "bigram"
+    fusion: str = "rrf"
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     rrf_k: int = 60

@@ -1,0 +1,124 @@
+"""The `rag` command line: ingest, search, ask, eval, serve. Errors become messages here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, shipped_corpus_dir
+from rag.errors import RagError
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.collection:
+            settings = settings.with_(collection=args.collection)
+            settings.validate()
+        command: Command = args.func
+        return command(args, settings)
+    except RagError as exc:
+        if args.debug:
+            raise
+        print(f"錯誤 Error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中斷 Interrupted.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="新聞問答（附引用） News Q&A with citations")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--collection", help="Chroma collection (default: RAG_COLLECTION or news)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files and folders 匯入文章")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the shipped corpus)")
+    p.add_argument("--rebuild", action="store_true", help="drop the collection and start over")
+    p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="retrieve passages 檢索段落")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--after", help="ISO date, inclusive")
+    p.add_argument("--before", help="ISO date, inclusive")
+    p.add_argument("--article", action="append", help="restrict to an article id (repeatable)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+    _add_later_commands(sub)
+    return parser
+
+
+def _add_later_commands(sub: Any) -> None:
+    """Commands whose modules import heavier dependencies; loaded only when used."""
+    for name, module in (("ask", "rag.cli_ask"), ("eval", "eval.cli"), ("serve", "rag.cli_serve")):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        mod.register(sub)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.index import ingest
+
+    paths = args.paths or [str(shipped_corpus_dir())]
+    summary = ingest(paths, settings, rebuild=args.rebuild, prune=args.prune,
+                     progress=not args.quiet)
+    for warning in summary.warnings:
+        print(f"警告 warning: {warning}", file=sys.stderr)
+    for problem in summary.failed:
+        print(f"失敗 failed: {problem}", file=sys.stderr)
+    for article_id, original in summary.duplicates:
+        print(f"重複 duplicate: {article_id} ≈ {original}（未重複索引 not indexed twice）")
+    print(
+        f"新增 added {len(summary.added)}, 更新 updated {len(summary.updated)}, "
+        f"未變 unchanged {len(summary.unchanged)}, 重複 duplicates {len(summary.duplicates)}, "
+        f"移除 pruned {len(summary.pruned)}, 失敗 failed {len(summary.failed)}; "
+        f"寫入 {summary.chunks_written} chunks written; 索引共 {summary.total_articles} articles / "
+        f"{summary.total_chunks} chunks in {settings.collection!r}; {summary.seconds:.2f} s"
+    )
+    return 0 if summary.ok else 1
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.retrieve import Filters, Retriever
+
+    retriever = Retriever(settings, mode=args.mode)
+    filters = Filters(args.after, args.before, tuple(args.article) if args.article else None)
+    passages, notices = retriever.search(args.query, args.k, filters)
+    for note in notices:
+        print(f"注意 notice: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
+        return 0
+    if not passages:
+        print("沒有找到相關段落。 No matching passages.")
+    for rank, p in enumerate(passages, start=1):
+        scores = " ".join(f"{k}={v:.3f}" for k, v in p.scores.items())
+        print(f"[{rank}] {p.title} ({p.date or '日期不明'}) {p.chunk_id}  score={p.score:.4f} {scores}")
+        print("    " + p.text.replace("\n", "\n    "))
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

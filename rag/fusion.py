@@ -1,0 +1,38 @@
+"""Fusing ranked lists from several retrievers; pure functions over {id: score} maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def rrf(runs: Mapping[str, Mapping[str, float]], weights: Mapping[str, float],
+        k: int = 60) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion: sum over runs of w / (k + rank), rank from 1."""
+    fused: dict[str, float] = {}
+    for name, scores in runs.items():
+        ranked = sorted(scores, key=lambda i: -scores[i])
+        for rank, item in enumerate(ranked, start=1):
+            fused[item] = fused.get(item, 0.0) + weights.get(name, 1.0) / (k + rank)
+    return fused
+
+
+def score_fusion(runs: Mapping[str, Mapping[str, float]],
+                 weights: Mapping[str, float]) -> dict[str, float]:
+    """Weighted sum of min-max normalised scores over the union of candidates.
+
+    An item missing from a run counts as that run's minimum (it scored below its cut-off)."""
+    fused: dict[str, float] = {}
+    items = {i for scores in runs.values() for i in scores}
+    for name, scores in runs.items():
+        if not scores:
+            continue
+        lo, hi = min(scores.values()), max(scores.values())
+        span = hi - lo
+        for item in items:
+            value = scores.get(item, lo)
+            norm = (value - lo) / span if span > 0 else 1.0
+            fused[item] = fused.get(item, 0.0) + weights.get(name, 1.0) * norm
+    return fused
+
+
+METHODS = {"rrf": rrf, "score": score_fusion}
