@@ -48,6 +48,8 @@ class Settings:
     reranker: str | None = None
     # answering
     answerer: str = "auto"
+    extractive_threshold: float = 0.45
+    context_tokens: int = 3000
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

@@ -18,7 +18,7 @@ from rag.fusion import rrf, score_fusion
 from rag.lexical import LexicalIndex, date_int, load_fresh
 from rag.manifest import Manifest
 from rag.rerank import Reranker, get_reranker
-from rag.schema import Passage
+from rag.schema import Article, Passage
 
 log = logging.getLogger(__name__)
 MAX_LEXICAL_QUERY_CHARS = 2000
@@ -100,6 +100,13 @@ class Retriever:
         if self.reranker is not None:
             passages = self._rerank(query, passages[: max(2 * k, 20)])
         return _drop_overlaps(passages, k), notices
+
+    def article(self, article_id: str) -> Article | None:
+        """The cleaned article (its body is what citation offsets index into)."""
+        with self._lock:
+            self._open()
+            assert self._manifest is not None
+            return self._manifest.article(article_id)
 
     # ---------------------------------------------------------------- stages
     def _open(self) -> None:

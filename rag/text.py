@@ -14,7 +14,9 @@ from rag.errors import ConfigError
 
 # Sentence ends: Chinese full stops plus ASCII ones followed by space/end; closing quotes stay
 # with their sentence so that a quoted span is never cut in half.
-_SENT_END = re.compile(r"[。！？；!?;]+[」』”’）)]*|\.(?=\s|$)[」』”’）)]*")
+_SENT_END = re.compile(
+    r"[。！？；!?;]+[」』”’）)]*"
+    r"|(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|No|Co|vs))(?<!\bMrs|\bInc|\bLtd)\.(?=\s|$)[」』”’）)]*")
 _CLOSERS = "」』”’）)"
 
 

@@ -1,0 +1,128 @@
+"""Citation verification: markers checked against the shown passages, quotes located exactly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.prompt import REFUSALS, annotate_relative_dates, refusal
+from rag.schema import Citation, Passage
+from rag.text import Span, fold, split_sentences
+
+MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
+_CLAIM_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
+_DIGITS = re.compile(r"\d+")
+_LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:[ .'-][A-Z][A-Za-z]+)*\b|\b[A-Z]{2,}\b")
+_QUOTED = re.compile(r"[「『“\"]([^」』”\"]{5,})[」』”\"]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+MIN_CJK_OVERLAP = 0.3
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The answer after verification; `notes` say what was removed and why."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    notes: tuple[str, ...] = ()
+
+
+def is_refusal(text: str) -> bool:
+    folded = fold(text)
+    return any(fold(r).rstrip("。.") in folded for r in REFUSALS.values())
+
+
+def verify(draft: str, passages: Sequence[Passage], lang: str) -> Verified:
+    """Keep only markers that point at a shown passage that supports their claim; renumber
+    them 1..n in order of appearance; an answer left with no valid citation becomes a refusal."""
+    if is_refusal(draft) or not draft.strip():
+        return Verified(refusal(lang), (), True)
+    notes: list[str] = []
+    renumber: dict[int, int] = {}
+    claims_by_passage: dict[int, list[str]] = {}
+    pieces: list[str] = []
+    last = 0
+    for m in MARKER.finditer(draft):
+        claim = _claim_before(draft, m.start())
+        kept = []
+        for n in (int(x) for x in re.findall(r"\d+", m.group(1))):
+            reason = _reject_reason(n, claim, passages)
+            if reason:
+                notes.append(f"[{n}] {reason}")
+                continue
+            renumber.setdefault(n, len(renumber) + 1)
+            claims_by_passage.setdefault(n, []).append(claim)
+            kept.append(renumber[n])
+        pieces.append(draft[last : m.start()].rstrip(" ") if not kept else draft[last : m.start()])
+        pieces.append("".join(f"[{k}]" for k in dict.fromkeys(kept)))
+        last = m.end()
+    pieces.append(draft[last:])
+    if not renumber:
+        notes.append("回答沒有可驗證的引用，已改為拒答 (no verifiable citation: answer withheld)")
+        return Verified(refusal(lang), (), True, tuple(notes))
+    citations = tuple(
+        _citation(new, passages[old - 1], claims_by_passage[old])
+        for old, new in sorted(renumber.items(), key=lambda kv: kv[1]))
+    return Verified("".join(pieces).strip(), citations, False, tuple(notes))
+
+
+def _claim_before(text: str, pos: int) -> str:
+    """The sentence a marker at `pos` closes: markers follow their claim, before or after '。'."""
+    head = MARKER.sub("", text[:pos]).rstrip()
+    head = head[:-1] if head.endswith(("。", "！", "？", ".", "!", "?")) else head
+    ends = list(_CLAIM_END.finditer(head))
+    return head[ends[-1].end() :].strip() if ends else head.strip()
+
+
+def _reject_reason(n: int, claim: str, passages: Sequence[Passage]) -> str:
+    if not 1 <= n <= len(passages):
+        return f"指向不存在的段落 (no passage {n} was shown)"
+    if not supports(passages[n - 1], claim, passages):
+        return f"段落 {n} 不支持這句話 (passage {n} does not support: {claim[:40]})"
+    return ""
+
+
+def supports(passage: Passage, claim: str, shown: Sequence[Passage] = ()) -> bool:
+    """Cheap support check after Traditional/Simplified folding: the claim's numbers and the
+    names it shares with any shown passage must be in this one; a Chinese claim must share
+    enough character bigrams with it; quoted text must be verbatim."""
+    text = fold(annotate_relative_dates(passage.text, passage.date))
+    compact = re.sub(r"\s+", "", text)
+    if any(d not in text for d in _DIGITS.findall(fold(claim))):
+        return False
+    every = fold(" ".join(p.text for p in shown))
+    for name in _LATIN_NAME.findall(claim):
+        if fold(name) in every and fold(name) not in text:
+            return False
+    for quoted in _QUOTED.findall(claim):
+        if re.sub(r"\s+", "", fold(quoted)) not in compact:
+            return False
+    grams = _bigrams(fold(claim))
+    if len(_CJK.findall(claim)) >= 4 and grams:
+        return len(grams & _bigrams(text)) / len(grams) >= MIN_CJK_OVERLAP
+    return True
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in text if _CJK.match(c)]
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+
+def _terms(text: str) -> set[str]:
+    folded = fold(text)
+    return _bigrams(folded) | set(re.findall(r"[a-z0-9]{2,}", folded))
+
+
+def best_span(passage: Passage, claims: Sequence[str]) -> Span:
+    """The sentence of the passage that shares most terms with the claims (offsets in-passage)."""
+    wanted = set().union(*(_terms(c) for c in claims)) if claims else set()
+    spans = split_sentences(passage.text) or [Span(passage.text, 0, len(passage.text))]
+    return max(spans, key=lambda s: (len(_terms(s.text) & wanted), -s.start))
+
+
+def _citation(n: int, passage: Passage, claims: Sequence[str]) -> Citation:
+    span = best_span(passage, claims)
+    return Citation(n, passage.article_id, passage.title, passage.date, span.text,
+                    passage.start + span.start, passage.start + span.end, passage.chunk_id)

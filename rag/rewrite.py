@@ -1,0 +1,50 @@
+"""Follow-up questions -> stand-alone questions, by rule (the LLM path lives in the answerer)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+FOLLOW_UP = re.compile(
+    r"^\s*(?:那|那麼|那么|至於|至于|還有|还有)?\s*(?P<topic>.+?)\s*(?:呢|怎麼樣|怎么样|如何|又如何)"
+    r"\s*[?？]?\s*$|^\s*(?:what|how)\s+about\s+(?P<en>.+?)\s*\??\s*$", re.I)
+ASK_WORDS = re.compile(
+    r"何時|什麼時候|什么时候|哪一天|哪天|是誰|是谁|誰|谁|哪位|什麼|什么|多少|幾|几|哪些|哪裡|哪里|哪個|哪个|"
+    r"為什麼|为什么|如何|怎麼|怎么|\b(?:when|who|what|how|which|where|why)\b", re.I)
+
+
+def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
+    """(role, text) pairs from Gradio-style dicts or (user, assistant) tuples."""
+    out: list[tuple[str, str]] = []
+    for item in history or []:
+        if isinstance(item, dict):
+            out.append((str(item.get("role", "user")), str(item.get("content") or "")))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            out.append(("user", str(item[0] or "")))
+            if item[1]:
+                out.append(("assistant", str(item[1])))
+    return out
+
+
+def last_user_question(history: Sequence[Any] | None) -> str:
+    for role, text in reversed(turns(history)):
+        if role == "user" and text.strip():
+            return text.strip()
+    return ""
+
+
+def rewrite_by_rule(question: str, history: Sequence[Any] | None) -> str:
+    """'那橘郡呢?' after '高雄何時加入 IURC?' -> '橘郡何時加入 IURC?': the new topic takes the
+    place of the previous question's subject (the words before its question word)."""
+    previous = last_user_question(history)
+    m = FOLLOW_UP.match(question)
+    if not previous or not m or ASK_WORDS.search(m.group("topic") or m.group("en") or ""):
+        return question
+    topic = (m.group("topic") or m.group("en") or "").strip()
+    ask = ASK_WORDS.search(previous)
+    if ask is None:
+        return f"{topic} {previous}"
+    if re.match(r"[A-Za-z]", previous):  # English: "When did Kaohsiung join?" -> keep verb
+        return f"{previous.rstrip('?？ ')} — {topic}?"
+    return topic + previous[ask.start():]
