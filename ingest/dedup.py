@@ -45,5 +45,8 @@ def band_keys(sh: set[int]) -> list[str]:
     # (a*x + b) mod p with uint64 wrap-around is fine as a hash family for this purpose
     sig = ((np.outer(_A, x) + _B[:, None]) % _MERSENNE).min(axis=1)
     rows = N_PERM // BANDS
-    return [f"{i}:{hashlib.blake2b(sig[i * rows:(i + 1) * rows].tobytes(), digest_size=8).hexdigest()}"
-            for i in range(BANDS)]
+    return [f"{i}:{_digest(sig[i * rows:(i + 1) * rows].tobytes())}" for i in range(BANDS)]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=8).hexdigest()

@@ -1,4 +1,4 @@
-"""Reading input files: decoding (UTF-8/BOM, Big5/CP950, UTF-16) and splitting into raw documents."""
+"""Reading input files: decoding (UTF-8/BOM, Big5/CP950, UTF-16) and splitting into documents."""
 
 from __future__ import annotations
 
@@ -98,7 +98,8 @@ def decode(data: bytes) -> tuple[str, str] | str:
             except UnicodeDecodeError:
                 continue
     return (f"無法解碼的位元組，第 {line} 行，位移 {utf8_error.start} "
-            f"(undecodable bytes at line {line}, byte {utf8_error.start}: not UTF-8, Big5 or UTF-16)")
+            f"(undecodable bytes at line {line}, byte {utf8_error.start}: "
+            "not UTF-8, Big5 or UTF-16)")
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -113,7 +114,8 @@ def _strict(data: bytes, encoding: str) -> tuple[str, str] | str:
     try:
         return data.decode(encoding).lstrip("\ufeff"), encoding
     except UnicodeDecodeError as exc:
-        return f"無法以 {encoding} 解碼，位移 {exc.start} (undecodable {encoding} bytes at {exc.start})"
+        return (f"無法以 {encoding} 解碼，位移 {exc.start} "
+                f"(undecodable {encoding} bytes at {exc.start})")
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from rag.config import Settings, shipped_corpus_dir
@@ -39,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="新聞問答（附引用） News Q&A with citations")
+    parser = argparse.ArgumentParser(prog="rag",
+                                     description="新聞問答（附引用） News Q&A with citations")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--collection", help="Chroma collection (default: RAG_COLLECTION or news)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_later_commands(sub: Any) -> None:
     """Commands whose modules import heavier dependencies; loaded only when used."""
-    for name, module in (("ask", "rag.cli_ask"), ("eval", "eval.cli"), ("serve", "rag.cli_serve")):
+    for module in ("rag.cli_ask", "eval.cli", "rag.cli_serve"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:
@@ -111,7 +111,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print("沒有找到相關段落。 No matching passages.")
     for rank, p in enumerate(passages, start=1):
         scores = " ".join(f"{k}={v:.3f}" for k, v in p.scores.items())
-        print(f"[{rank}] {p.title} ({p.date or '日期不明'}) {p.chunk_id}  score={p.score:.4f} {scores}")
+        print(f"[{rank}] {p.title} ({p.date or '日期不明'}) {p.chunk_id}  "
+              f"score={p.score:.4f} {scores}")
         print("    " + p.text.replace("\n", "\n    "))
     return 0
 

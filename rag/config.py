@@ -22,7 +22,8 @@ def shipped_corpus_dir() -> Path:
     for candidate in (PROJECT_ROOT / "data" / "corpus", Path(__file__).parent / "_corpus"):
         if candidate.is_dir():
             return candidate
-    raise ConfigError("找不到隨附的語料（data/corpus）。 The shipped corpus (data/corpus) is missing.")
+    raise ConfigError("找不到隨附的語料（data/corpus）。 "
+                      "The shipped corpus (data/corpus) is missing.")
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,17 @@ class Settings:
     near_dup_threshold: float = 0.9
     # retrieval
     top_k: int = 5
-    lexical_tokenizer: str = "bigram"
-    fusion: str = "rrf"
+    lexical_tokenizer: str = "bigram"  # bigram | jieba | both; see docs/retrieval.md
+    # fusion: "score" = weighted sum of min-max-normalised scores (measured best on DRCD dev);
+    # "rrf" = weighted reciprocal-rank fusion with constant rrf_k (ranks only, ignores margins)
+    fusion: str = "score"
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     rrf_k: int = 60
     reranker: str | None = None
     # answering
     answerer: str = "auto"
-    extractive_threshold: float = 0.45
+    extractive_threshold: float = 0.55
     context_tokens: int = 3000
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -1,4 +1,4 @@
-"""Any OpenAI-compatible chat server (Ollama, vLLM, llama.cpp, LM Studio, OpenAI) via llama-index."""
+"""Any OpenAI-compatible chat server (Ollama, vLLM, llama.cpp, OpenAI) through llama-index."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
-from rag.prompt import CITATION_QA_TEMPLATE, REWRITE_TEMPLATE, SYSTEM_PROMPT, format_passages, refusal
+from rag.prompt import (
+    CITATION_QA_TEMPLATE,
+    REWRITE_TEMPLATE,
+    SYSTEM_PROMPT,
+    format_passages,
+    refusal,
+)
 from rag.schema import Passage
 
 
@@ -42,7 +48,8 @@ class OpenAIAnswerer:
 
         context, _ = format_passages(passages, self.context_tokens)
         return [
-            ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT.format(refusal=refusal(lang))),
+            ChatMessage(role=MessageRole.SYSTEM,
+                        content=SYSTEM_PROMPT.format(refusal=refusal(lang))),
             ChatMessage(role=MessageRole.USER,
                         content=CITATION_QA_TEMPLATE.format(context=context, question=question)),
         ]
@@ -82,4 +89,5 @@ def _reason(exc: Exception, url: str) -> str:
     status = getattr(exc, "status_code", None)
     if status:
         return f"LLM 伺服器錯誤 {status}。 The LLM server at {url} answered HTTP {status}."
-    return f"LLM 伺服器回應無法使用（{kind}）。 Unusable reply from the LLM server at {url}: {kind}."
+    return (f"LLM 伺服器回應無法使用（{kind}）。 "
+            f"Unusable reply from the LLM server at {url}: {kind}.")
