@@ -1,0 +1,513 @@
+"""The Gradio chat UI: `python app.py` or `rag serve` -> http://127.0.0.1:7860.
+
+Pure callbacks first (data in, data out, unit-tested without a browser): `render_answer`,
+`render_sources`, `respond`. Then `build_app` (the gr.Blocks layout), `ensure_index` (ingest the
+shipped corpus on first run) and `serve`. Gradio is imported only by `build_app`/`serve`.
+
+Nothing on the page talks to another host: analytics off, system fonts only, no external
+scripts; [n] markers are plain anchor links (#src-n) and a CSS :target rule highlights the
+source, so no custom JavaScript is needed either."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.config import Settings, shipped_corpus_dir
+from rag.errors import InputError, RagError
+from rag.manifest import Manifest
+from rag.retrieve import Filters
+from rag.schema import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from rag.assistant import Assistant
+
+# Off before gradio is imported anywhere in this process: no calls to api.gradio.app.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+CONCURRENCY = 4  # answers computed at once; the retriever serialises its own part anyway
+QUEUE_SIZE = 64
+PACE = 0.02  # seconds between revealed pieces of a long draft piece (typing effect)
+STEP = 4  # characters per revealed piece
+
+ALL_ARTICLES = ""  # the article dropdown's "no filter" value
+SEARCHING = "正在檢索相關段落… Searching the articles…"
+CURSOR = " ▌"
+ERROR_CLASS = "rag-error"
+UNEXPECTED = "發生未預期的錯誤，請再試一次。 Something went wrong; please try again."
+EMPTY_SOURCES = ('<div class="rag-sources-empty">引用來源會顯示在這裡。'
+                 '點選回答中的 [n] 可跳到對應的段落。<br>'
+                 'Sources appear here; click a [n] marker to jump to its passage.</div>')
+NO_SOURCES = ('<div class="rag-sources-empty">這個回答沒有引用來源。 '
+              'No sources for this answer.</div>')
+PENDING_SOURCES = '<div class="rag-sources-empty">檢索中… Searching…</div>'
+
+# (question, a term that must occur in the corpus for the question to be offered)
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("高雄何時加入 IURC？", "IURC"),
+    ("橘郡郡長是誰？", "橘郡"),
+    ("檳城吸引了多少家跨國公司進駐？", "檳城"),
+    ("林欽榮率團去了哪裡？", "林欽榮"),
+)
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
+_MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]#|~$])")
+_TAG = re.compile(r"<[^>]+>")
+_LIVE_LINK = re.compile(r'<a class="cite-ref" href="#src-\d+"[^>]*>(\[\d+\])</a>')
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# ------------------------------------------------------------------ corpus facts
+@dataclass(frozen=True)
+class Corpus:
+    """What the page shows about the index: its size, the article list and example questions."""
+
+    n_articles: int = 0
+    n_chunks: int = 0
+    articles: tuple[tuple[str, str], ...] = ()  # (dropdown label, article_id), newest first
+    examples: tuple[str, ...] = ()
+
+    @property
+    def badge(self) -> str:
+        return f"{self.n_articles} 篇文章 / {self.n_chunks} 段"
+
+
+def corpus_info(settings: Settings) -> Corpus:
+    manifest = Manifest(settings.manifest_path)
+    try:
+        entries = [e for e in manifest.entries().values() if e.duplicate_of is None]
+        n_articles, n_chunks = manifest.count()
+    finally:
+        manifest.close()
+    entries.sort(key=lambda e: (e.article.date, e.article.title), reverse=True)
+    articles = tuple((f"{e.article.title}（{e.article.date or '日期不明'}）", e.article.article_id)
+                     for e in entries)
+    text = "\n".join(e.article.title + "\n" + e.article.body for e in entries)
+    examples = tuple(q for q, term in EXAMPLES if term in text)
+    if not examples:
+        examples = tuple(f"「{e.article.title[:30]}」的重點是什麼？" for e in entries[:3])
+    return Corpus(n_articles, n_chunks, articles, examples)
+
+
+def ensure_index(settings: Settings, progress: bool = True) -> str:
+    """Ingest the shipped corpus when the collection is empty (first run); a status line."""
+    manifest = Manifest(settings.manifest_path)
+    try:
+        n_articles, n_chunks = manifest.count()
+    finally:
+        manifest.close()
+    if n_articles:
+        return f"索引就緒 Index ready：{n_articles} 篇文章 / {n_chunks} 段。"
+    from ingest.index import ingest
+
+    corpus = shipped_corpus_dir()
+    print(f"索引是空的，正在匯入隨附語料 {corpus} … The index is empty; ingesting the shipped "
+          "corpus (first run only).", file=sys.stderr, flush=True)
+    summary = ingest([corpus], settings, progress=progress)
+    for problem in summary.failed:
+        print(f"失敗 failed: {problem}", file=sys.stderr)
+    status = (f"首次啟動：已匯入隨附語料 {summary.total_articles} 篇文章 / "
+              f"{summary.total_chunks} 段（{summary.seconds:.0f} 秒）。 "
+              "First run: the shipped corpus was ingested.")
+    print(status, file=sys.stderr, flush=True)
+    return status
+
+
+# ------------------------------------------------------------------ rendering
+def _md(text: str) -> str:
+    """Article or user text -> Markdown that shows exactly that text (no tags, no markup)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def render_answer(answer: Answer) -> str:
+    """The chat message: the answer text with each [n] a link to its source card (#src-n)."""
+    cited = {c.n: c for c in answer.citations}
+    out: list[str] = []
+    last = 0
+    for m in _MARKER.finditer(answer.text):
+        citation = cited.get(int(m.group(1)))
+        if citation is None:
+            continue
+        out.append(_md(answer.text[last:m.start()]))
+        title = html.escape(citation.title, quote=True)
+        out.append(f'<a class="cite-ref" href="#src-{citation.n}" title="{title}">'
+                   f"[{citation.n}]</a>")
+        last = m.end()
+    out.append(_md(answer.text[last:]))
+    return "".join(out)
+
+
+def render_draft(text: str) -> str:
+    """A draft while it streams in: plain text (its markers are not final yet) and a cursor."""
+    return _md(text) + CURSOR
+
+
+def render_error(message: str) -> str:
+    return f'<span class="{ERROR_CLASS}">⚠ {html.escape(message, quote=False)}</span>'
+
+
+def _passage_for(citation: Citation, passages: Sequence[Passage]) -> Passage | None:
+    for p in passages:
+        if citation.chunk_id and p.chunk_id == citation.chunk_id:
+            return p
+    for p in passages:
+        if p.article_id == citation.article_id and p.start <= citation.start < p.end:
+            return p
+    return None
+
+
+def _highlighted(citation: Citation, passage: Passage | None) -> str:
+    """The passage with the quoted span in <mark>; the quote alone when it is not inside."""
+    quote = citation.quote
+    if passage is not None:
+        at = citation.start - passage.start
+        if not (0 <= at and passage.text[at:at + len(quote)] == quote):
+            at = passage.text.find(quote)
+        if at >= 0:
+            text = passage.text
+            return (html.escape(text[:at]) + "<mark>" + html.escape(quote) + "</mark>"
+                    + html.escape(text[at + len(quote):]))
+    return "<mark>" + html.escape(quote) + "</mark>"
+
+
+def render_sources(answer: Answer | None) -> str:
+    """The sources panel: one card per citation (title, date, reporter, passage with the quote
+    in <mark>), each with id src-n so that the answer's [n] links land on it."""
+    if answer is None:
+        return EMPTY_SOURCES
+    notices = "".join(f"<li>{html.escape(n)}</li>" for n in answer.notices)
+    notes = f'<ul class="rag-notices">{notices}</ul>' if notices else ""
+    if answer.refused or not answer.citations:
+        return NO_SOURCES + notes
+    cards = []
+    for c in answer.citations:
+        passage = _passage_for(c, answer.passages)
+        reporter = passage.reporter if passage is not None else ""
+        meta = [html.escape(c.date or "日期不明")]
+        if reporter:
+            meta.append("記者 " + html.escape(reporter))
+        cards.append(
+            f'<li class="src-card" id="src-{c.n}">'
+            f'<div class="src-title"><span class="src-n">[{c.n}]</span> '
+            f"{html.escape(c.title)}</div>"
+            f'<div class="src-meta">{" · ".join(meta)}</div>'
+            f'<div class="src-text">{_highlighted(c, passage)}</div></li>')
+    return (f'<div class="rag-sources"><div class="src-head">引用來源 Sources'
+            f"（{len(cards)}）</div>{notes}<ol class=\"src-list\">{''.join(cards)}</ol></div>")
+
+
+# ------------------------------------------------------------------ history
+def _text_of(content: Any) -> str:
+    """A Chatbot message's content as text: str, or Gradio 6's [{"type": "text", ...}]."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, list | tuple):
+        return "".join(_text_of(part) for part in content)
+    return ""
+
+
+def chat_messages(history: Sequence[Any] | None) -> list[dict[str, str]]:
+    """The Chatbot's value as {"role", "content": str} dicts (what `respond` yields back)."""
+    out = []
+    for m in history or []:
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
+            out.append({"role": str(m["role"]), "content": _text_of(m.get("content"))})
+    return out
+
+
+def plain_history(history: Sequence[Any] | None) -> list[dict[str, str]]:
+    """What the Assistant sees of the conversation: plain text, no links, no error lines."""
+    out = []
+    for m in chat_messages(history):
+        if ERROR_CLASS in m["content"] or m["content"] == SEARCHING:
+            continue
+        text = html.unescape(_MD_UNESCAPE.sub(r"\1", _TAG.sub("", m["content"])))
+        out.append({"role": m["role"], "content": text.removesuffix(CURSOR.strip()).strip()})
+    return out
+
+
+def _retire_links(message: dict[str, str]) -> dict[str, str]:
+    """Older answers' markers stop being links: the sources panel shows the newest answer."""
+    content = _LIVE_LINK.sub(r'<span class="cite-old">\1</span>', message["content"])
+    return {"role": message["role"], "content": content}
+
+
+# ------------------------------------------------------------------ the callback
+def _iso(value: Any, label: str) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if _ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            pass
+    which = "start" if label.startswith("開始") else "end"
+    raise InputError(f"{label}格式不正確：{text}。請用 YYYY-MM-DD。 "
+                     f"Invalid {which} date; use YYYY-MM-DD.")
+
+
+def make_filters(after: Any = None, before: Any = None, article: str | None = None) -> Filters:
+    """The UI's filter inputs -> Filters; InputError for a bad or reversed date range."""
+    start, end = _iso(after, "開始日期"), _iso(before, "結束日期")
+    if start and end and start > end:
+        raise InputError(f"開始日期 {start} 晚於結束日期 {end}。 "
+                         "The start date is after the end date.")
+    ids = (article,) if article and article != ALL_ARTICLES else None
+    return Filters(start, end, ids)
+
+
+def _reveal(piece: str, pace: float) -> Iterator[str]:
+    if pace <= 0 or len(piece) <= STEP:
+        yield piece
+        return
+    for i in range(0, len(piece), STEP):
+        if i:
+            time.sleep(pace)
+        yield piece[i:i + STEP]
+
+
+def respond(assistant: Assistant, message: str | None, history: Sequence[Any] | None,
+            after: Any = None, before: Any = None, article: str | None = None,
+            pace: float = 0.0) -> Iterator[tuple[list[dict[str, str]], str]]:
+    """One chat turn: yields (chat history, sources panel HTML), first with the question and a
+    searching note, then the draft as it grows, then the verified answer with linked markers.
+    Errors end the turn as a friendly message in the chat; the history stays usable."""
+    previous = chat_messages(history)
+    prior = plain_history(previous)
+    chat = [_retire_links(m) for m in previous]
+    question = (message or "").strip()
+    if question:
+        chat.append({"role": "user", "content": _md(question)})
+    try:
+        filters = make_filters(after, before, article)
+        pieces = assistant.stream(question, prior, filters)
+        yield chat + [{"role": "assistant", "content": SEARCHING}], PENDING_SOURCES
+        draft = ""
+        final: Answer | None = None
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                final = piece
+                continue
+            for part in _reveal(piece, pace):
+                draft += part
+                yield chat + [{"role": "assistant", "content": render_draft(draft)}], \
+                    PENDING_SOURCES
+        if final is None:  # the Assistant always ends with an Answer; be safe anyway
+            raise RuntimeError("the assistant ended without an answer")
+        yield chat + [{"role": "assistant", "content": render_answer(final)}], \
+            render_sources(final)
+    except RagError as exc:
+        yield chat + [{"role": "assistant", "content": render_error(str(exc))}], NO_SOURCES
+    except Exception:  # noqa: BLE001 - the page must keep working; the log has the traceback
+        log.exception("answering %r failed", question)
+        yield chat + [{"role": "assistant", "content": render_error(UNEXPECTED)}], NO_SOURCES
+
+
+# ------------------------------------------------------------------ the page
+CSS = """
+.gradio-container { max-width: 1400px !important; margin: 0 auto; }
+#rag-header h1 { font-size: 1.45rem; margin: 0 0 .35rem; line-height: 1.3; }
+#rag-header h1 .en { font-size: .95rem; font-weight: 400; opacity: .7; margin-left: .4rem; }
+.rag-badges { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
+.rag-badge { display: inline-block; border-radius: 999px; padding: .15rem .7rem;
+  font-size: .85rem; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); }
+.rag-badge b { font-weight: 600; margin-right: .25rem; }
+.rag-status { font-size: .8rem; opacity: .75; margin-top: .3rem; }
+a.cite-ref { font-weight: 600; text-decoration: none; color: var(--color-accent);
+  padding: 0 .1rem; border-radius: 3px; }
+a.cite-ref:hover { background: var(--color-accent-soft); text-decoration: underline; }
+.cite-old { opacity: .6; }
+.rag-error { color: #b42318; }
+#rag-sources { max-height: 72vh; overflow-y: auto; }
+.rag-sources-empty { opacity: .7; font-size: .9rem; padding: .6rem .2rem; line-height: 1.6; }
+.src-head { font-weight: 600; margin: .2rem 0 .5rem; }
+.src-list { list-style: none; padding: 0; margin: 0; }
+.src-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: .55rem .75rem; margin: 0 0 .6rem; scroll-margin-top: .5rem;
+  transition: background-color .4s, box-shadow .4s; }
+.src-card:target { background: #fff8db; box-shadow: 0 0 0 2px #f59f00; color: #1f2328; }
+.src-title { font-weight: 600; line-height: 1.45; }
+.src-n { color: var(--color-accent); margin-right: .2rem; }
+.src-meta { font-size: .8rem; opacity: .75; margin: .15rem 0 .35rem; }
+.src-text { white-space: pre-wrap; margin: 0; padding: 0 0 0 .6rem; font-size: .9rem;
+  line-height: 1.65; border-left: 3px solid var(--border-color-primary); }
+.src-text mark { background: #ffe066; color: #1f2328; padding: 0 .1rem; border-radius: 2px; }
+.rag-notices { font-size: .8rem; opacity: .8; margin: 0 0 .5rem; padding: 0; list-style: none; }
+#rag-send, #rag-clear { white-space: nowrap; }
+@media (max-width: 768px) {
+  #rag-chat { height: 52vh !important; min-height: 320px; }
+  #rag-main { flex-direction: column !important; flex-wrap: nowrap !important; }
+  #rag-main > .column { width: 100% !important; min-width: 0 !important;
+    flex: 1 1 auto !important; }
+  #rag-header h1 .en { display: block; margin: 0; }
+  #rag-sources { max-height: none; }
+  #rag-input-row { flex-wrap: wrap !important; }
+}
+"""
+
+# Gradio scopes `css` to the app's content; the page padding around it needs a plain <style>.
+HEAD = """<style>
+@media (max-width: 768px) {
+  .gradio-container > .main { padding-left: .5rem !important; padding-right: .5rem !important; }
+}
+</style>"""
+
+FONTS = ("Noto Sans CJK TC", "Noto Sans TC", "PingFang TC", "Microsoft JhengHei", "Heiti TC",
+         "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
+MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+
+def theme() -> Any:
+    """System font stacks only: no GoogleFont, so the page fetches nothing from a CDN."""
+    import gradio as gr
+
+    return gr.themes.Default(primary_hue="blue", font=list(FONTS), font_mono=list(MONO))
+
+
+def header_html(label: str, corpus: Corpus, status: str = "") -> str:
+    status_line = f'<div class="rag-status">{html.escape(status)}</div>' if status else ""
+    return (
+        '<h1>新聞問答<span class="en">News Q&amp;A with citations</span></h1>'
+        '<div class="rag-badges">'
+        f'<span class="rag-badge" id="rag-backend"><b>回答引擎</b>{html.escape(label)}</span>'
+        f'<span class="rag-badge" id="rag-corpus"><b>語料</b>{html.escape(corpus.badge)}</span>'
+        f"</div>{status_line}")
+
+
+def build_app(assistant: Assistant, corpus: Corpus | None = None, status: str = "",
+              pace: float = PACE, concurrency: int = CONCURRENCY) -> gr.Blocks:
+    """The page; one shared Assistant, per-browser-session history (the Chatbot's value)."""
+    import gradio as gr
+
+    corpus = corpus or corpus_info(assistant.settings)
+
+    def answer(question: str, history: list[Any], after: Any, before: Any, article: str
+               ) -> Iterator[tuple[list[dict[str, str]], str]]:
+        yield from respond(assistant, question, history, after, before, article, pace=pace)
+
+    def take(message: str) -> tuple[str, str]:
+        return "", message
+
+    def clear() -> tuple[list[Any], str, str]:
+        return [], EMPTY_SOURCES, ""
+
+    with gr.Blocks(title="新聞問答 News Q&A", analytics_enabled=False) as app:
+        gr.HTML(header_html(assistant.label, corpus, status), elem_id="rag-header",
+                js_on_load=None)
+        pending = gr.State("")
+        with gr.Row(elem_id="rag-main", equal_height=False):
+            with gr.Column(scale=3, min_width=340, elem_id="rag-chat-col"):
+                chatbot = gr.Chatbot(
+                    label="對話 Chat", elem_id="rag-chat", height=520, latex_delimiters=[],
+                    feedback_options=None, buttons=["copy"], group_consecutive_messages=False,
+                    placeholder="請輸入關於新聞的問題，回答會附上可點選的引用 [n]。<br>"
+                                "Ask about the news; answers cite their sources.")
+                with gr.Row(elem_id="rag-input-row", equal_height=True):
+                    question = gr.Textbox(
+                        show_label=False, placeholder="輸入問題，按 Enter 送出 Type a question",
+                        lines=1, max_lines=4, scale=5, min_width=180, elem_id="rag-question")
+                    send = gr.Button("送出 Send", variant="primary", scale=0, min_width=110,
+                                     elem_id="rag-send")
+                    clear_btn = gr.Button("清除對話 Clear", variant="secondary", scale=0,
+                                          min_width=150, elem_id="rag-clear")
+                gr.Examples(examples=[[q] for q in corpus.examples], inputs=[question],
+                            label="範例問題 Examples（點選後按送出）", elem_id="rag-examples")
+                with gr.Accordion("篩選 Filters：日期與文章", open=False, elem_id="rag-filters"):
+                    with gr.Row():
+                        after = gr.DateTime(include_time=False, type="string",
+                                            label="開始日期 From", elem_id="rag-after")
+                        before = gr.DateTime(include_time=False, type="string",
+                                             label="結束日期 To", elem_id="rag-before")
+                    article = gr.Dropdown(
+                        choices=[("全部文章 All articles", ALL_ARTICLES), *corpus.articles],
+                        value=ALL_ARTICLES, label="文章 Article", elem_id="rag-article")
+            with gr.Column(scale=2, min_width=300, elem_id="rag-sources-col"):
+                sources = gr.HTML(EMPTY_SOURCES, elem_id="rag-sources", js_on_load=None,
+                                  label="引用來源 Sources", show_label=False)
+
+        gr.on([question.submit, send.click], take, inputs=[question],
+              outputs=[question, pending], queue=False, show_progress="hidden").then(
+            answer, inputs=[pending, chatbot, after, before, article],
+            outputs=[chatbot, sources], concurrency_limit=concurrency,
+            concurrency_id="answer", show_progress="minimal")
+        clear_btn.click(clear, outputs=[chatbot, sources, question], queue=False)
+        chatbot.clear(lambda: EMPTY_SOURCES, outputs=[sources], queue=False)
+    return app
+
+
+def launch(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+           block: bool = True, quiet: bool = False) -> None:
+    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    app.launch(server_name=host, server_port=port, theme=theme(), css=CSS, head=HEAD, share=False,
+               inbrowser=False, footer_links=[], show_error=False, ssr_mode=False, pwa=False,
+               mcp_server=False, prevent_thread_lock=not block, quiet=quiet)
+
+
+def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          block: bool = True) -> gr.Blocks:
+    """Ingest on first run, build the shared Assistant, warm it up, serve the page."""
+    from rag.assistant import Assistant
+
+    status = ensure_index(settings)
+    assistant = Assistant(settings)
+    corpus = corpus_info(settings)
+    print(f"回答引擎 backend: {assistant.label}；語料 corpus: {corpus.badge}", file=sys.stderr)
+    if corpus.examples:  # load the model and indexes now, not on the first user's question
+        try:
+            assistant.retriever.search(corpus.examples[0], settings.top_k)
+        except RagError as exc:
+            print(f"警告 warning: warm-up failed: {exc}", file=sys.stderr)
+    app = build_app(assistant, corpus, status)
+    print(f"開啟 Open http://{host}:{port}", file=sys.stderr, flush=True)
+    launch(app, host, port, block=block)
+    return app
+
+
+def add_server_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0 for the LAN)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python app.py [--host H] [--port P] [--data-dir DIR]`."""
+    parser = argparse.ArgumentParser(prog="app.py", description="新聞問答聊天介面 News Q&A chat UI")
+    add_server_args(parser)
+    parser.add_argument("--data-dir", type=Path,
+                        help="index folder (default: RAG_DATA_DIR or .rag)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.data_dir:
+            settings = settings.with_(data_dir=args.data_dir)
+        serve(settings, args.host, args.port)
+    except RagError as exc:
+        print(f"錯誤 Error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

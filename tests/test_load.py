@@ -1,0 +1,310 @@
+"""Loading: encodings (UTF-8/BOM, Big5, UTF-16), bad files as Problems, JSONL/JSON/MD/HTML."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from ingest.clean import to_article
+from ingest.load import Problem, RawDoc, decode, iter_files, load_file
+from rag.schema import Article
+
+# 003 is one of the articles that Big5 can encode (000 has "ö", 001 has "廍").
+ARTICLE = CORPUS / "003_78186f8d2590a0a8.txt"
+GOOD_SENTENCES = [
+    "高雄市政府於4月15日與美國紐約州橘郡正式締結為姊妹市。",
+    "橘郡位於美國紐約州，是該州第五大行政區，並且擁有著名的西點軍校。",
+    "雙方對未來的合作展現了高度興趣，這也為締結姊妹市奠定了良好基礎。",
+]
+
+
+def _clean(path: Path) -> tuple[Article, str]:
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc), doc
+    article, _ = to_article(doc)
+    return article, doc.encoding
+
+
+@pytest.fixture(scope="module")
+def original() -> Article:
+    article, encoding = _clean(ARTICLE)
+    assert encoding == "utf-8" and article.date == "2025-04-16"
+    return article
+
+
+def _write(tmp_path: Path, folder: str, data: bytes) -> Path:
+    path = tmp_path / folder / ARTICLE.name  # same file name: same article id
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    return path
+
+
+def _text() -> str:
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("label", "encode", "encoding"), [
+    ("big5", lambda t: t.replace("\xa0", " ").encode("cp950"), "cp950"),
+    ("utf16-le-bom", lambda t: b"\xff\xfe" + t.encode("utf-16-le"), "utf-16"),
+    ("utf16-be-bom", lambda t: b"\xfe\xff" + t.encode("utf-16-be"), "utf-16"),
+    ("utf16-le", lambda t: t.encode("utf-16-le"), "utf-16-le"),
+    ("utf16-be", lambda t: t.encode("utf-16-be"), "utf-16-be"),
+    ("utf8-bom", lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"), "utf-8"),
+    ("utf8-crlf", lambda t: t.replace("\n", "\r\n").encode("utf-8"), "utf-8"),
+])
+def test_encodings_decode_to_the_same_article(tmp_path: Path, original: Article, label: str,
+                                              encode: object, encoding: str) -> None:
+    data = encode(_text())  # type: ignore[operator]
+    path = _write(tmp_path, label, data)
+    article, used = _clean(path)
+    assert used == encoding
+    assert article == dataclasses.replace(original, source=str(path))
+    assert "\ufeff" not in article.title and "\r" not in article.body
+
+
+def test_big5_of_short_text_is_not_mistaken(tmp_path: Path) -> None:
+    text = "高雄智慧城市\n高雄市推動智慧交通與智慧醫療，提升城市治理效率。\n"
+    path = tmp_path / "short.txt"
+    path.write_bytes(text.encode("cp950"))
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc) and doc.encoding == "cp950" and doc.text == text
+
+
+def test_decode_reports_instead_of_guessing() -> None:
+    assert decode("高雄".encode()) == ("高雄", "utf-8")
+    assert isinstance(decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)), str)
+
+
+def _bad_files(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        "empty": folder / "empty.txt",
+        "blank": folder / "blank.txt",
+        "binary": folder / "binary.txt",
+        "png": folder / "picture.md",
+        "corrupt": folder / "corrupt.txt",
+    }
+    files["empty"].write_bytes(b"")
+    files["blank"].write_bytes(" \n\xa0\n\u3000\n".encode())
+    files["binary"].write_bytes(bytes(range(256)) * 8)
+    files["png"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + os.urandom(256))
+    data = _text().encode("utf-8")
+    cut = data.index("橘郡位於".encode())  # on line 28 of the file
+    files["corrupt"].write_bytes(data[:cut] + b"\xff\xfe\x80" + data[cut:])
+    return files
+
+
+def test_bad_files_are_problems_with_path(tmp_path: Path) -> None:
+    files = _bad_files(tmp_path)
+    for name, path in files.items():
+        result = load_file(path)
+        assert len(result) == 1 and isinstance(result[0], Problem), name
+        problem = result[0]
+        assert problem.source == str(path)
+        assert str(path) in str(problem)
+    assert "empty" in load_file(files["empty"])[0].message  # type: ignore[union-attr]
+    assert "empty" in load_file(files["blank"])[0].message  # type: ignore[union-attr]
+    assert "binary" in load_file(files["binary"])[0].message  # type: ignore[union-attr]
+    assert "binary" in load_file(files["png"])[0].message  # type: ignore[union-attr]
+
+
+def test_corrupt_utf8_names_the_line(tmp_path: Path) -> None:
+    path = _bad_files(tmp_path)["corrupt"]
+    [problem] = load_file(path)
+    assert isinstance(problem, Problem)
+    line = _text().encode()[: _text().encode().index("橘郡位於".encode())].count(b"\n") + 1
+    assert f"line {line}" in problem.message  # not silently decoded as Big5 mojibake
+    assert problem.line == line  # BUG: the line is only in the message; `Problem.line` is None
+    assert str(problem).startswith(f"{path}:{line}: ")
+
+
+def test_unsupported_and_missing_paths(tmp_path: Path) -> None:
+    odd = tmp_path / "data.csv"
+    odd.write_text("a,b\n", encoding="utf-8")
+    [problem] = load_file(odd)
+    assert isinstance(problem, Problem) and ".csv" in problem.message
+    missing = tmp_path / "nope"
+    found = list(iter_files([missing]))
+    assert len(found) == 1 and isinstance(found[0], Problem) and found[0].source == str(missing)
+
+
+def test_folders_are_walked_sorted_skipping_hidden_and_unsupported(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    for name in ("b/z.txt", "a.md", ".hidden.txt", "notes.csv", "b/a.jsonl", "c.HTML"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = [p.relative_to(tmp_path).as_posix() for p in iter_files([tmp_path])
+             if isinstance(p, Path)]
+    assert found == ["a.md", "b/a.jsonl", "b/z.txt", "c.HTML"]
+
+
+# ---------------------------------------------------------------- records, Markdown, HTML
+
+def _jsonl(tmp_path: Path) -> Path:
+    path = tmp_path / "records.jsonl"
+    lines = [
+        json.dumps({"id": "r1", "title": "第一則", "text": GOOD_SENTENCES[0], "date": "2025/4/15",
+                    "url": "https://example.org/r1", "author": "王小明", "source": "測試社"},
+                   ensure_ascii=False),
+        "{this is not json",
+        json.dumps({"id": "r3", "title": "沒有內文"}, ensure_ascii=False),
+        "",
+        json.dumps({"title": "第五則", "content": GOOD_SENTENCES[1]}, ensure_ascii=False),
+        json.dumps(["not", "an", "object"]),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_jsonl_bad_lines_are_problems_with_file_and_line(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path)
+    result = load_file(path)
+    docs = [r for r in result if isinstance(r, RawDoc)]
+    problems = [r for r in result if isinstance(r, Problem)]
+    assert [d.doc_id for d in docs] == ["r1", "records-5"]
+    assert [d.source for d in docs] == [f"{path}:1", f"{path}:5"]
+    assert [(p.source, p.line) for p in problems] == [(str(path), 2), (str(path), 3),
+                                                       (str(path), 6)]
+    assert str(problems[0]).startswith(f"{path}:2: ")
+    assert "text" in problems[1].message
+    article, warnings = to_article(docs[0])
+    assert article == Article("r1", "第一則", GOOD_SENTENCES[0], "2025-04-15", "王小明", "測試社",
+                              f"{path}:1", "https://example.org/r1")
+    assert warnings == []
+    article, warnings = to_article(docs[1])
+    assert (article.title, article.body, article.date) == ("第五則", GOOD_SENTENCES[1], "")
+    assert len(warnings) == 1
+
+
+def test_json_list_and_object_of_records(tmp_path: Path) -> None:
+    listing = tmp_path / "list.json"
+    listing.write_text(json.dumps([
+        {"id": "a", "title": "甲", "text": GOOD_SENTENCES[0]},
+        {"id": "b", "title": "乙", "text": GOOD_SENTENCES[1], "date": "2025-04-16"},
+        {"id": "c"},
+    ], ensure_ascii=False), encoding="utf-8")
+    result = load_file(listing)
+    assert [r.doc_id for r in result if isinstance(r, RawDoc)] == ["a", "b"]
+    [problem] = [r for r in result if isinstance(r, Problem)]
+    assert problem.source == str(listing) and "record 3" in problem.message
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"records": [{"id": "w", "text": GOOD_SENTENCES[2]}]},
+                                  ensure_ascii=False), encoding="utf-8")
+    [doc] = load_file(wrapped)
+    assert isinstance(doc, RawDoc) and doc.doc_id == "w" and doc.source == f"{wrapped}#1"
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": "x",\n "text": }]', encoding="utf-8")
+    [bad] = load_file(broken)
+    assert isinstance(bad, Problem) and bad.line == 2
+
+
+def test_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text("# 高雄智慧城市\n\n## 交通\n\n高雄推動智慧交通。\n\n- 輕軌延伸至新興發展區。\n",
+                    encoding="utf-8")
+    article, _ = _clean(path)
+    assert article.title == "高雄智慧城市"
+    assert article.body == "交通\n高雄推動智慧交通。\n- 輕軌延伸至新興發展區。"
+
+
+def test_plain_text_first_short_line_is_title(tmp_path: Path) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text("高雄智慧城市\n\n" + "\n".join(GOOD_SENTENCES) + "\n", encoding="utf-8")
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc)
+    article, warnings = to_article(doc)
+    assert article.title == "高雄智慧城市" and article.body == "\n".join(GOOD_SENTENCES)
+    assert article.date == "" and len(warnings) == 1
+
+
+HTML = """<!doctype html>
+<html lang="zh-Hant"><head><meta charset="utf-8">
+<title>高雄與橘郡締結姊妹市 | 新聞網</title>
+<meta property="article:published_time" content="2025-04-16T08:00:00+08:00">
+<script>window.tracker = "追蹤程式碼";</script>
+<style>.ad { color: red }</style>
+</head><body>
+<header><nav><ul><li>首頁</li><li>投資理財</li><li>訂閱電子報</li></ul></nav></header>
+<div class="banner">點我領取優惠</div>
+<article>
+  <h1>高雄與橘郡締結姊妹市</h1>
+  <figure><img src="photo.jpg" alt="簽約"><figcaption>圖/高雄市政府 簽約儀式</figcaption></figure>
+  <p>高雄市政府於4月15日與美國紐約州橘郡正式締結為姊妹市。</p>
+  <h2>智慧城市合作</h2>
+  <p>雙方將在智慧城市發展、<b>數位治理</b>等領域深化合作。</p>
+  <script>showAd("買房就找我們")</script>
+  <ul><li>第一項：智慧交通。</li></ul>
+  <button>分享到臉書</button>
+</article>
+<aside><h3>熱門新聞</h3><p>別的新聞標題</p></aside>
+<footer><p>版權所有 © 新聞網</p></footer>
+</body></html>
+"""
+
+
+def test_html_keeps_main_text_and_drops_chrome(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(HTML, encoding="utf-8")
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc) and doc.kind == "html"
+    article, warnings = to_article(doc)
+    assert warnings == []
+    assert article.title == "高雄與橘郡締結姊妹市"
+    assert article.date == "2025-04-16"
+    assert article.body.split("\n") == [
+        "高雄市政府於4月15日與美國紐約州橘郡正式締結為姊妹市。",
+        "智慧城市合作",
+        "雙方將在智慧城市發展、 數位治理 等領域深化合作。",
+        "第一項：智慧交通。",
+    ]
+    for chrome in ("追蹤", "投資理財", "首頁", "訂閱", "優惠", "圖/", "買房", "分享", "熱門",
+                   "別的新聞", "版權", ".ad", "color"):
+        assert chrome not in article.body, chrome
+
+
+# ---------------------------------------------------------------- the CLI on bad inputs
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RAG_DATA_DIR in tmp, no other RAG_* variable, no rag.toml in the working folder."""
+    for key in list(os.environ):
+        if key.startswith("RAG_"):
+            monkeypatch.delenv(key)
+    data_dir = tmp_path / "rag"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(tmp_path)
+    return data_dir
+
+
+def test_cli_skips_bad_files_and_exits_1(tmp_path: Path, cli_env: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+    from rag.manifest import Manifest
+
+    files = _bad_files(tmp_path)
+    folder = files["empty"].parent
+    (folder / "good.txt").write_text("好的文章\n" + GOOD_SENTENCES[2] + "\n", encoding="utf-8")
+    records = _jsonl(folder)
+    code = main(["ingest", "--quiet", str(folder)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    failed = [line for line in err.splitlines() if line.startswith("失敗 failed: ")]
+    assert len(failed) == len(files) + 3  # five bad files, three bad JSONL lines
+    for path in files.values():
+        assert any(str(path) in line for line in failed), path
+    for line_no in (2, 3, 6):
+        assert any(f"{records}:{line_no}: " in line for line in failed)
+    assert "Traceback" not in err
+    summary = out.strip().splitlines()[-1]
+    assert re.search(r"新增 added 3, .* 失敗 failed 8; ", summary), summary
+    manifest = Manifest(make_settings(cli_env).manifest_path)
+    try:
+        assert set(manifest.entries()) == {"good", "r1", "records-5"}
+    finally:
+        manifest.close()
