@@ -37,6 +37,10 @@ def chunk_article(
         if j >= len(units):
             break
         i = max(j - overlap_sentences, i + 1)  # always make progress
+        # shrink the overlap until the next chunk can add a new sentence; a chunk that is
+        # only the previous chunk's tail would be a duplicate passage
+        while i < j and not _ok(body[units[i].start : units[j].end], max_tokens, count, fits):
+            i += 1
     return chunks
 
 

@@ -185,8 +185,9 @@ class Ingestor:
         batch, self.pending = self.pending, []
         chunks = [(p.article, c) for p in batch for c in p.chunks]
         vectors = self.embedder.embed([passage_text(a.title, c.text) for a, c in chunks])
-        self.collection.delete(where={"article_id": {"$in": [p.article.article_id
-                                                            for p in batch]}})
+        ids = [p.article.article_id for p in batch]
+        self.manifest.mark_pending(ids)  # cleared by the commit below; a crash leaves it set
+        self.collection.delete(where={"article_id": {"$in": ids}})
         for i in range(0, len(chunks), CHROMA_BATCH):
             part = chunks[i : i + CHROMA_BATCH]
             self.collection.upsert(
@@ -213,15 +214,41 @@ class Ingestor:
         if not gone:
             return
         self.collection.delete(where={"article_id": {"$in": gone}})
+        marks = ",".join("?" * len(gone))
+        orphans = self.manifest.db.execute(
+            f"SELECT article_id, source FROM articles WHERE duplicate_of IN ({marks})",
+            gone).fetchall()
         with self.manifest.transaction() as db:
-            for article_id in gone:
+            for article_id in gone + [a for a, _ in orphans]:
                 delete_article(db, article_id)
-                # duplicates of a pruned article get indexed on their next ingest
-                db.execute("DELETE FROM articles WHERE duplicate_of=?", (article_id,))
+                self.entries.pop(article_id, None)
         self.summary.pruned.extend(gone)
+        self._reingest_orphans(orphans, seen)
+
+    def _reingest_orphans(self, orphans: list[tuple[str, str]],
+                          seen: dict[str, set[str]]) -> None:
+        """Near-duplicates of a pruned article now stand on their own: index them again."""
+        wanted = {a for a, src in orphans if source_file(src) in seen}
+        for path in sorted({source_file(src) for a, src in orphans if a in wanted}):
+            for doc in load_file(Path(path)):
+                if isinstance(doc, RawDoc) and doc.doc_id in wanted:
+                    if doc.doc_id in self.summary.unchanged:
+                        self.summary.unchanged.remove(doc.doc_id)
+                    self.summary.duplicates = [d for d in self.summary.duplicates
+                                               if d[0] != doc.doc_id]
+                    self._ingest_doc(doc)
+        self._flush()
 
     def _reconcile(self) -> None:
         """After a crash or a lost Chroma folder: drop orphan chunks, redo missing articles."""
+        interrupted = self.manifest.pending()
+        if interrupted:  # their Chroma chunks may be new while the manifest still holds old ones
+            log.warning("redoing %d articles of an interrupted batch", len(interrupted))
+            self.collection.delete(where={"article_id": {"$in": interrupted}})
+            with self.manifest.transaction() as db:
+                for article_id in interrupted:
+                    delete_article(db, article_id)
+                    self.entries.pop(article_id, None)
         _, n_chunks = self.manifest.count()
         if self.collection.count() == n_chunks:
             return

@@ -63,10 +63,10 @@ def load_file(path: Path) -> list[RawDoc | Problem]:
         data = path.read_bytes()
     except OSError as exc:
         return [Problem(str(path), f"無法讀取 (cannot read): {exc.strerror}")]
-    decoded = decode(data)
-    if isinstance(decoded, str):
-        return [Problem(str(path), decoded)]
-    text, encoding = decoded
+    try:
+        text, encoding = decode(data)
+    except DecodeError as exc:
+        return [Problem(str(path), exc.message, exc.line)]
     if not text.strip():
         return [Problem(str(path), "空檔案 (empty file)")]
     if suffix in RECORD_SUFFIXES:
@@ -75,8 +75,16 @@ def load_file(path: Path) -> list[RawDoc | Problem]:
     return [RawDoc(path.stem, kind, text, str(path), encoding)]
 
 
-def decode(data: bytes) -> tuple[str, str] | str:
-    """(text, encoding) or an error message; Big5/CP950 and UTF-16 are detected, not guessed."""
+class DecodeError(ValueError):
+    """Bytes that are no text in a supported encoding; `line` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding); Big5/CP950 and UTF-16 are detected, not guessed. Raises DecodeError."""
     if data.startswith(b"\xef\xbb\xbf"):
         return _strict(data[3:], "utf-8")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -85,7 +93,7 @@ def decode(data: bytes) -> tuple[str, str] | str:
     if utf16:
         return _strict(data, utf16)
     if b"\x00" in data[:8192]:
-        return "二進位檔，不是文字 (binary file, not text)"
+        raise DecodeError("二進位檔，不是文字 (binary file, not text)")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -97,9 +105,8 @@ def decode(data: bytes) -> tuple[str, str] | str:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError:
                 continue
-    return (f"無法解碼的位元組，第 {line} 行，位移 {utf8_error.start} "
-            f"(undecodable bytes at line {line}, byte {utf8_error.start}: "
-            "not UTF-8, Big5 or UTF-16)")
+    raise DecodeError(f"無法解碼的位元組，位移 {utf8_error.start} (undecodable bytes at byte "
+                      f"{utf8_error.start}: not UTF-8, Big5 or UTF-16)", line)
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -110,12 +117,12 @@ def _mostly_utf8(data: bytes) -> bool:
     return good >= 10 and bad * 20 < good
 
 
-def _strict(data: bytes, encoding: str) -> tuple[str, str] | str:
+def _strict(data: bytes, encoding: str) -> tuple[str, str]:
     try:
         return data.decode(encoding).lstrip("\ufeff"), encoding
     except UnicodeDecodeError as exc:
-        return (f"無法以 {encoding} 解碼，位移 {exc.start} "
-                f"(undecodable {encoding} bytes at {exc.start})")
+        raise DecodeError(f"無法以 {encoding} 解碼，位移 {exc.start} "
+                          f"(undecodable {encoding} bytes at {exc.start})") from exc
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

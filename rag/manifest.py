@@ -24,6 +24,7 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, article_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
 CREATE INDEX IF NOT EXISTS bands_article ON bands(article_id);
+CREATE TABLE IF NOT EXISTS pending (article_id TEXT PRIMARY KEY);
 """
 
 
@@ -91,6 +92,16 @@ class Manifest:
             "SELECT c.chunk_id, c.article_id, a.date, c.text FROM chunks c JOIN articles a "
             "USING(article_id) ORDER BY c.article_id, c.idx")
 
+    def mark_pending(self, article_ids: Iterable[str]) -> None:
+        """Record, before Chroma is written, which articles a batch is about to touch."""
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)",
+                                [(a,) for a in article_ids])
+
+    def pending(self) -> list[str]:
+        """Articles whose batch was interrupted between the Chroma write and the commit."""
+        return [r[0] for r in self.db.execute("SELECT article_id FROM pending")]
+
     def candidates(self, bands: Iterable[str]) -> set[str]:
         bands = list(bands)
         marks = ",".join("?" * len(bands))
@@ -114,5 +125,5 @@ def put_article(db: sqlite3.Connection, article: Article, content_hash: str,
 
 
 def delete_article(db: sqlite3.Connection, article_id: str) -> None:
-    for table in ("articles", "chunks", "bands"):
+    for table in ("articles", "chunks", "bands", "pending"):
         db.execute(f"DELETE FROM {table} WHERE article_id=?", (article_id,))

@@ -19,12 +19,21 @@ def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for item in history or []:
         if isinstance(item, dict):
-            out.append((str(item.get("role", "user")), str(item.get("content") or "")))
+            out.append((str(item.get("role", "user")), _text(item.get("content"))))
         elif isinstance(item, list | tuple) and len(item) == 2:
             out.append(("user", str(item[0] or "")))
             if item[1]:
                 out.append(("assistant", str(item[1])))
     return out
+
+
+def _text(content: Any) -> str:
+    """Message content as text: Gradio 6 sends a list of parts like {"type": "text", ...}."""
+    if isinstance(content, list):
+        return "".join(_text(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    return str(content or "")
 
 
 def last_user_question(history: Sequence[Any] | None) -> str:

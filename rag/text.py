@@ -83,28 +83,27 @@ def fold(text: str) -> str:
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SIMPLIFIED_ONLY_HINT = re.compile(r"[们这说时为发对国会来个过现实进么还开问间无区经]")
+# Characters OpenCC would "convert" to Traditional but that Taiwanese text writes as they are.
+_SHARED_FORMS = frozenset("台里面后只干松征范制表准系么冲周志游布才云几")
 
 
 def detect_language(text: str) -> str:
-    """'en', 'zh-Hans' or 'zh-Hant' for a question (Traditional is the default for Chinese)."""
-    cjk = len(_CJK.findall(text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    if cjk == 0 and latin > 0:
-        return "en"
-    if cjk == 0:
-        return "zh-Hant"
-    simplified = to_simplified(text)
-    traditional = to_traditional(text)
-    if text != simplified and text == to_simplified(traditional) and text != traditional:
-        return "zh-Hant" if _changed(text, simplified) > _changed(text, traditional) else "zh-Hans"
-    if text == simplified and text != traditional:
-        return "zh-Hans"
-    return "zh-Hant"
+    """'en', 'zh-Hans' or 'zh-Hant' for a question; Traditional unless Simplified-only
+    characters outnumber Traditional-only ones."""
+    cjk = _CJK.findall(text)
+    if not cjk:
+        return "en" if re.search(r"[A-Za-z]", text) else "zh-Hant"
+    traditional_only = sum(1 for ch in cjk if to_simplified(ch) != ch)
+    simplified_only = sum(1 for ch in cjk
+                          if ch not in _SHARED_FORMS and _s2t_plain().convert(ch) != ch)
+    return "zh-Hans" if simplified_only > traditional_only else "zh-Hant"
 
 
-def _changed(a: str, b: str) -> int:
-    return sum(1 for x, y in zip(a, b, strict=False) if x != y)
+@lru_cache(maxsize=1)
+def _s2t_plain() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
 
 
 def content_hash(text: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 from conftest import CORPUS, make_settings
 
 from ingest.clean import to_article
-from ingest.load import Problem, RawDoc, decode, iter_files, load_file
+from ingest.load import DecodeError, Problem, RawDoc, decode, iter_files, load_file
 from rag.schema import Article
 
 # 003 is one of the articles that Big5 can encode (000 has "ö", 001 has "廍").
@@ -78,7 +78,8 @@ def test_big5_of_short_text_is_not_mistaken(tmp_path: Path) -> None:
 
 def test_decode_reports_instead_of_guessing() -> None:
     assert decode("高雄".encode()) == ("高雄", "utf-8")
-    assert isinstance(decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)), str)
+    with pytest.raises(DecodeError, match="binary"):
+        decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
 
 
 def _bad_files(tmp_path: Path) -> dict[str, Path]:
@@ -120,8 +121,8 @@ def test_corrupt_utf8_names_the_line(tmp_path: Path) -> None:
     [problem] = load_file(path)
     assert isinstance(problem, Problem)
     line = _text().encode()[: _text().encode().index("橘郡位於".encode())].count(b"\n") + 1
-    assert f"line {line}" in problem.message  # not silently decoded as Big5 mojibake
-    assert problem.line == line  # BUG: the line is only in the message; `Problem.line` is None
+    assert "undecodable" in problem.message  # not silently decoded as Big5 mojibake
+    assert problem.line == line
     assert str(problem).startswith(f"{path}:{line}: ")
 
 

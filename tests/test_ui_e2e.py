@@ -21,12 +21,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from playwright import sync_api  # the `test` extra installs it
 
 from rag.config import Settings
 from rag.manifest import Manifest
 from rag.prompt import REFUSALS
-
-from playwright import sync_api  # noqa: E402  (the `test` extra installs it)
 
 pytestmark = pytest.mark.slow
 

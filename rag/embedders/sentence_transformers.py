@@ -48,7 +48,9 @@ class SentenceTransformerEmbedder(Embedder):
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None)  # renamed in ST 6.x
+        return int(getter() if getter else model.get_sentence_embedding_dimension())
 
     def count_tokens(self, text: str, is_query: bool = False) -> int:
         prefix = self.prefixes[0 if is_query else 1]
