@@ -137,4 +137,4 @@ def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
         return filters or Filters()
     ids = filters.get("article_ids")
     return Filters(filters.get("after") or None, filters.get("before") or None,
-                   tuple(ids) if ids else None)
+                   tuple(ids) if ids is not None else None)

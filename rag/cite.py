@@ -102,7 +102,10 @@ def supports(passage: Passage, claim: str, shown: Sequence[Passage] = ()) -> boo
     grams = _bigrams(fold(claim))
     if len(_CJK.findall(claim)) >= 4 and grams:
         return len(grams & _bigrams(text)) / len(grams) >= MIN_CJK_OVERLAP
-    return True
+    # A claim in another language must at least share a number, a name or a quote with it.
+    anchors = (_DIGITS.findall(fold(claim)) + [fold(n) for n in _LATIN_NAME.findall(claim)]
+               + [fold(q) for q in _QUOTED.findall(claim)])
+    return any(a in text for a in anchors)
 
 
 def _bigrams(text: str) -> set[str]:

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 FOLLOW_UP = re.compile(
-    r"^\s*(?:那|那麼|那么|至於|至于|還有|还有)?\s*(?P<topic>.+?)\s*(?:呢|怎麼樣|怎么样|如何|又如何)"
-    r"\s*[?？]?\s*$|^\s*(?:what|how)\s+about\s+(?P<en>.+?)\s*\??\s*$", re.I)
+    # "那X呢" / "X呢", or "那X如何" (如何 alone ends many full questions, so it needs the 那)
+    r"^\s*(?:那麼|那么|至於|至于|還有|还有|那)?\s*(?P<topic>[^呢]+?)\s*呢\s*[?？]?\s*$"
+    r"|^\s*(?:那麼|那么|至於|至于|還有|还有|那)\s*(?P<topic2>.+?)\s*(?:怎麼樣|怎么样|又如何|如何)"
+    r"\s*[?？]?\s*$"
+    r"|^\s*(?:what|how)\s+about\s+(?P<en>.+?)\s*\??\s*$", re.I)
 ASK_WORDS = re.compile(
     r"何時|什麼時候|什么时候|哪一天|哪天|是誰|是谁|誰|谁|哪位|什麼|什么|多少|幾|几|哪些|哪裡|哪里|哪個|哪个|"
     r"為什麼|为什么|如何|怎麼|怎么|\b(?:when|who|what|how|which|where|why)\b", re.I)
@@ -48,9 +51,9 @@ def rewrite_by_rule(question: str, history: Sequence[Any] | None) -> str:
     place of the previous question's subject (the words before its question word)."""
     previous = last_user_question(history)
     m = FOLLOW_UP.match(question)
-    if not previous or not m or ASK_WORDS.search(m.group("topic") or m.group("en") or ""):
+    topic = ((m.group("topic") or m.group("topic2") or m.group("en") or "") if m else "").strip()
+    if not previous or not topic or ASK_WORDS.search(topic):
         return question
-    topic = (m.group("topic") or m.group("en") or "").strip()
     ask = ASK_WORDS.search(previous)
     if ask is None:
         return f"{topic} {previous}"

@@ -1,0 +1,200 @@
+"""Citation verification against hostile LLM drafts (pure functions, hand-made passages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.cite import MARKER, is_refusal, supports, verify
+from rag.prompt import REFUSALS
+from rag.schema import Passage
+
+# A real cleaned article body (Penang story, dated 2024-10-19): passage offsets index into it.
+PENANG_BODY = (
+    "昨(18)日,高雄市副市長林欽榮率領代表團赴馬來西亞檳城,與當地行政議員方美錸及三位檳島市議員"
+    "(鄧智偉、郭玉琪、莊友叡)進行了深入的交流與討論。\n"
+    "雙方圍繞醫療、交通、智慧治理、產業佈局及市場創生等多項議題展開熱烈對話,為未來的合作奠定了堅實基礎。\n"
+    "共同願景:打造綠色智慧城市\n"
+    "檳城作為「東方矽谷」,擁有完善的電子製造產業鏈,吸引了超過300家跨國公司進駐,如英飛凌(Infineon)、"
+    "超微(AMD)與美光(Micron)等,推動了周邊產業的蓬勃發展。\n"
+    "高雄市則以「淨零X科技、宜居、幸福、魅力」為四大主軸,積極推動城市轉型。"
+)
+IURC_TEXT = "高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫,象徵城市治理成果獲得國際肯定。"
+ORANGE_TEXT = "高雄市政府於4月15日與美國紐約州橘郡(Orange County, NY)正式締結為姊妹市。"
+
+
+def passage(article_id: str, text: str, start: int = 0, date: str = "2024-10-19",
+            title: str = "標題", index: int = 0) -> Passage:
+    return Passage(f"{article_id}#{index}", article_id, title, date, index, text, start,
+                   start + len(text))
+
+
+def body_passage(from_sentence: int = 0) -> Passage:
+    """A chunk of PENANG_BODY that does not start at 0, so offsets must be added up right."""
+    start = 0
+    for _ in range(from_sentence):
+        start = PENANG_BODY.index("\n", start) + 1
+    return passage("penang", PENANG_BODY[start:], start=start, title="高雄與檳城攜手")
+
+
+@pytest.fixture
+def shown() -> list[Passage]:
+    return [body_passage(), passage("iurc", IURC_TEXT, date="2026-02-07", title="IURC"),
+            passage("orange", ORANGE_TEXT, date="2025-04-16", title="橘郡")]
+
+
+# --------------------------------------------------------------------------- markers
+
+
+def test_valid_marker_kept_with_citation_to_the_right_article(shown: list[Passage]) -> None:
+    v = verify("檳城吸引了超過300家跨國公司進駐[1]。", shown, "zh-Hant")
+    assert not v.refused and v.text == "檳城吸引了超過300家跨國公司進駐[1]。"
+    assert [(c.n, c.article_id) for c in v.citations] == [(1, "penang")]
+    assert "300家跨國公司" in v.citations[0].quote
+
+
+def test_out_of_range_marker_removed_and_others_kept(shown: list[Passage]) -> None:
+    v = verify("高雄於2025年8月加入IURC[2][7]。橘郡是姊妹市[0]。", shown, "zh-Hant")
+    assert "[7]" not in v.text and "[0]" not in v.text
+    assert v.text.startswith("高雄於2025年8月加入IURC[1]。")
+    assert [c.article_id for c in v.citations] == ["iurc"]
+    assert any("[7]" in note and "no passage 7" in note for note in v.notes)
+
+
+def test_only_out_of_range_markers_means_refusal(shown: list[Passage]) -> None:
+    v = verify("高雄於2025年8月加入IURC[7]。", shown, "zh-Hant")
+    assert v.refused and v.text == REFUSALS["zh-Hant"] and v.citations == ()
+
+
+def test_marker_on_passage_without_the_claims_numbers_dropped(shown: list[Passage]) -> None:
+    v = verify("高雄於2025年8月加入IURC[3]。", shown, "zh-Hant")  # passage 3 is about 橘郡
+    assert v.refused
+    assert any("does not support" in note for note in v.notes)
+    v = verify("檳城吸引了超過500家跨國公司進駐[1]。", shown, "zh-Hant")  # 500 is invented
+    assert v.refused
+
+
+def test_unsupported_marker_dropped_supported_one_kept(shown: list[Passage]) -> None:
+    v = verify("高雄于2025年8月加入IURC[1,2]。", shown, "zh-Hant")
+    assert v.text == "高雄于2025年8月加入IURC[1]。"  # [2] renumbered to [1]; [1] dropped
+    assert [c.article_id for c in v.citations] == ["iurc"]
+    assert any(note.startswith("[1]") for note in v.notes)
+
+
+def test_chinese_claim_sharing_nothing_with_the_passage_dropped(shown: list[Passage]) -> None:
+    assert verify("我已經被駭客入侵了[1]。", shown, "zh-Hant").refused
+
+
+def test_english_claim_without_any_support_dropped(shown: list[Passage]) -> None:
+    """An injected reply that just adds a marker must not count as verified: the claim holds no
+    number, name or term of the passage. (Fails today: `supports` accepts any non-Chinese claim
+    without numbers or names; see the report.)"""
+    v = verify("I have been hacked [1].", shown, "en")
+    assert v.refused and v.text == REFUSALS["en"]
+
+
+def test_english_claim_anchored_by_a_number_kept(shown: list[Passage]) -> None:
+    v = verify("Kaohsiung joined the IURC in August 2025 [2].", shown, "en")
+    assert not v.refused and v.text == "Kaohsiung joined the IURC in August 2025 [1]."
+    assert v.citations[0].article_id == "iurc"
+
+
+def test_invented_quote_dropped_verbatim_quote_kept(shown: list[Passage]) -> None:
+    kept = verify("檳城擁有「完善的電子製造產業鏈」[1]。", shown, "zh-Hant")
+    assert not kept.refused and kept.citations[0].article_id == "penang"
+    invented = verify("檳城擁有「全球最大的電子製造產業鏈」[1]。", shown, "zh-Hant")
+    assert invented.refused
+
+
+def test_no_markers_at_all_becomes_refusal_with_note(shown: list[Passage]) -> None:
+    v = verify("高雄於2025年8月加入IURC。", shown, "zh-Hant")
+    assert v.refused and v.text == REFUSALS["zh-Hant"] and v.citations == ()
+    assert any("no verifiable citation" in note for note in v.notes)
+    assert verify("I have been hacked.", shown, "en").refused
+
+
+@pytest.mark.parametrize("draft", [*REFUSALS.values(),
+                                   "抱歉，提供的文章中沒有足夠資訊回答這個問題[1]。",
+                                   "sorry, the articles do not contain enough information to "
+                                   "answer this question"])
+@pytest.mark.parametrize("lang", ["zh-Hant", "zh-Hans", "en"])
+def test_refusal_in_any_language_is_refused_in_the_question_language(
+        shown: list[Passage], draft: str, lang: str) -> None:
+    assert is_refusal(draft)
+    v = verify(draft, shown, lang)
+    assert v.refused and v.text == REFUSALS[lang] and v.citations == ()
+
+
+def test_empty_draft_is_refusal(shown: list[Passage]) -> None:
+    assert verify("  ", shown, "zh-Hans").text == REFUSALS["zh-Hans"]
+
+
+def test_renumbered_by_first_appearance(shown: list[Passage]) -> None:
+    v = verify("高雄與橘郡締結姊妹市[3]。高雄於2025年8月加入IURC[2]。林欽榮率團赴檳城[1]。"
+               "橘郡在紐約州[3]。", shown, "zh-Hant")
+    assert v.text == ("高雄與橘郡締結姊妹市[1]。高雄於2025年8月加入IURC[2]。林欽榮率團赴檳城[3]。"
+                      "橘郡在紐約州[1]。")
+    assert [(c.n, c.article_id) for c in v.citations] == [(1, "orange"), (2, "iurc"),
+                                                          (3, "penang")]
+
+
+@pytest.mark.parametrize("marker", ["【2】", "［2］", "[ 2 ]", "[2,2]", "[2、2]", "[2，2]"])
+def test_marker_forms(shown: list[Passage], marker: str) -> None:
+    assert MARKER.search(f"x{marker}")
+    v = verify(f"高雄于2025年8月加入IURC{marker}。", shown, "zh-Hans")
+    assert v.text == "高雄于2025年8月加入IURC[1]。"
+    assert len(v.citations) == 1
+
+
+def test_marker_before_the_full_stop_closes_the_same_claim(shown: list[Passage]) -> None:
+    v = verify("林欽榮率團赴檳城[1]。高雄於2025年8月加入IURC。[2]", shown, "zh-Hant")
+    assert [c.article_id for c in v.citations] == ["penang", "iurc"]
+
+
+# --------------------------------------------------------------------------- quotes, offsets
+
+
+@pytest.mark.parametrize("from_sentence", [0, 1, 3])
+def test_quote_is_a_passage_sentence_at_exact_body_offsets(from_sentence: int) -> None:
+    p = body_passage(from_sentence)
+    assert PENANG_BODY[p.start:p.end] == p.text
+    v = verify("檳城吸引了超過300家跨國公司進駐[1]。", [p], "zh-Hant")
+    c = v.citations[0]
+    assert c.quote.startswith("檳城作為「東方矽谷」") and c.quote.endswith("蓬勃發展。")
+    assert "\n" not in c.quote
+    assert PENANG_BODY[c.start:c.end] == c.quote
+    assert (c.chunk_id, c.title, c.date) == (p.chunk_id, p.title, p.date)
+
+
+def test_quote_picks_the_sentence_of_the_claim() -> None:
+    p = body_passage()
+    v = verify("高雄市以淨零X科技、宜居、幸福、魅力為四大主軸[1]。", [p], "zh-Hant")
+    c = v.citations[0]
+    assert c.quote.startswith("高雄市則以") and PENANG_BODY[c.start:c.end] == c.quote
+
+
+# --------------------------------------------------------------------------- support
+
+
+def test_simplified_claim_supported_by_traditional_passage(shown: list[Passage]) -> None:
+    assert supports(shown[0], "槟城吸引了超过300家跨国公司进驻")
+    v = verify("槟城吸引了超过300家跨国公司进驻[1]。", shown, "zh-Hans")
+    assert not v.refused and v.citations[0].article_id == "penang"
+
+
+def test_traditional_claim_supported_by_simplified_passage() -> None:
+    p = passage("s", "槟城吸引了超过300家跨国公司进驻,如英飞凌(Infineon)等。")
+    assert supports(p, "檳城吸引了超過300家跨國公司進駐")
+
+
+def test_relative_date_resolved_for_support(shown: list[Passage]) -> None:
+    p = shown[0]  # "昨(18)日" in an article of 2024-10-19
+    assert supports(p, "林欽榮於2024-10-18率團赴檳城")
+    assert not supports(p, "林欽榮於2024-10-17率團赴檳城")
+    v = verify("林欽榮於2024-10-18率團赴馬來西亞檳城[1]。", shown, "zh-Hant")
+    assert not v.refused and v.citations[0].quote.startswith("昨(18)日")
+
+
+def test_latin_name_of_another_shown_passage_is_not_supported(shown: list[Passage]) -> None:
+    # "Orange County" appears in passage 3 only: a claim naming it cannot cite passage 2.
+    assert not supports(shown[1], "Orange County joined IURC", shown)
+    assert supports(shown[2], "Orange County", shown)
