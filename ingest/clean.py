@@ -136,9 +136,8 @@ def html_to_text(html: str) -> str:
                      "figure", "figcaption", "iframe", "svg", "button"]):
         tag.decompose()
     lines: list[str] = []
-    h1 = soup.find("h1")
-    title_tag = soup.find("title")
-    title = (h1 or title_tag).get_text(" ", strip=True) if (h1 or title_tag) else ""
+    heading = soup.find("h1") or soup.find("title")
+    title = heading.get_text(" ", strip=True) if heading is not None else ""
     if title:
         lines.append(title)
     published = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find(

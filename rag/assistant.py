@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -101,7 +101,7 @@ class Assistant:
         return question, []
 
     def _draft(self, question: str, passages: list[Passage], lang: str,
-               notices: list[str]) -> Iterator[str]:
+               notices: list[str]) -> Generator[str, None, tuple[str, bool]]:
         """Yields pieces; returns (draft, fell_back)."""
         pieces: list[str] = []
         try:

@@ -135,11 +135,11 @@ def load_encoding(name: str) -> Any:
         return tiktoken.load.load_tiktoken_bpe(str(path), expected_hash)
 
     original = public.load_tiktoken_bpe
-    public.load_tiktoken_bpe = bundled  # type: ignore[assignment]
+    public.load_tiktoken_bpe = bundled
     try:
         spec = constructor()
     finally:
-        public.load_tiktoken_bpe = original  # type: ignore[assignment]
+        public.load_tiktoken_bpe = original
     return tiktoken.Encoding(**spec)
 
 
