@@ -20,7 +20,9 @@ def score_fusion(runs: Mapping[str, Mapping[str, float]],
                  weights: Mapping[str, float]) -> dict[str, float]:
     """Weighted sum of min-max normalised scores over the union of candidates.
 
-    An item missing from a run counts as that run's minimum (it scored below its cut-off)."""
+    An item missing from a run counts as that run's minimum (it scored below its cut-off).
+    When a run's scores are all equal (e.g. one lexical match) its items get 1 and the missing
+    ones 0: the match is still evidence, not a tie with everything else."""
     fused: dict[str, float] = {}
     items = {i for scores in runs.values() for i in scores}
     for name, scores in runs.items():
@@ -28,10 +30,13 @@ def score_fusion(runs: Mapping[str, Mapping[str, float]],
             continue
         lo, hi = min(scores.values()), max(scores.values())
         span = hi - lo
+        weight = weights.get(name, 1.0)
         for item in items:
-            value = scores.get(item, lo)
-            norm = (value - lo) / span if span > 0 else 1.0
-            fused[item] = fused.get(item, 0.0) + weights.get(name, 1.0) * norm
+            if span > 0:
+                norm = (scores.get(item, lo) - lo) / span
+            else:
+                norm = 1.0 if item in scores else 0.0
+            fused[item] = fused.get(item, 0.0) + weight * norm
     return fused
 
 

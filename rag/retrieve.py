@@ -13,9 +13,9 @@ import numpy as np
 from rag import store
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
-from rag.errors import InputError
-from rag.fusion import rrf, score_fusion
-from rag.lexical import LexicalIndex, date_int, load_fresh
+from rag.errors import ConfigError, InputError
+from rag.fusion import METHODS, rrf, score_fusion
+from rag.lexical import TOKENIZERS, LexicalIndex, date_int, load_fresh
 from rag.manifest import Manifest
 from rag.rerank import Reranker, get_reranker
 from rag.schema import Article, Passage
@@ -58,6 +58,7 @@ class Retriever:
                  reranker: Reranker | None = None, mode: str = "hybrid") -> None:
         if mode not in ("hybrid", "dense", "lexical"):
             raise InputError(f"未知的檢索模式 {mode}。 mode must be hybrid, dense or lexical.")
+        _check_settings(settings)
         self.settings = settings
         self.embedder = embedder or get_embedder(settings)
         self.reranker = reranker if reranker is not None else get_reranker(settings.reranker)
@@ -183,6 +184,16 @@ class Retriever:
         rescored = [replace(p, score=s, scores={**p.scores, "rerank": s})
                     for p, s in zip(passages, scores, strict=True)]
         return sorted(rescored, key=lambda p: -p.score)
+
+
+def _check_settings(settings: Settings) -> None:
+    """Unknown names would otherwise fall back silently (any fusion but rrf meant score)."""
+    if settings.fusion not in METHODS:
+        raise ConfigError(f"RAG_FUSION 無效：{settings.fusion!r}。 fusion must be one of "
+                          + ", ".join(METHODS))
+    if settings.lexical_tokenizer not in TOKENIZERS:
+        raise ConfigError(f"RAG_LEXICAL_TOKENIZER 無效：{settings.lexical_tokenizer!r}。 "
+                          "lexical_tokenizer must be one of " + ", ".join(TOKENIZERS))
 
 
 def _chunk_rows(manifest: Manifest, chunk_ids: list[str]) -> list[tuple[Any, ...]]:
