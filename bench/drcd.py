@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.drcd import Question, write_records
+from eval.drcd import load_drcd as _load_drcd
 from rag.config import PROJECT_ROOT, Settings
 
 # bench/ holds scripts named like project packages (bench/ingest.py): search it last, not first
@@ -19,43 +19,14 @@ DEFAULT_DATA_DIR = Path("/tmp/drcd-rag")
 COLLECTION = "drcd-dev"
 
 
-@dataclass(frozen=True)
-class Question:
-    """A question; its gold item is the paragraph it was asked on (article id = paragraph id)."""
-
-    qid: str
-    text: str
-    article_id: str
-    answers: tuple[str, ...]
-
-
 def load_drcd(path: str | Path = DEFAULT_DRCD) -> tuple[list[dict[str, str]], list[Question]]:
-    """(records, questions): one record {id, title, text} per paragraph, every question."""
-    data = json.loads(Path(path).read_text("utf-8"))
-    records: list[dict[str, str]] = []
-    questions: list[Question] = []
-    for article in data["data"]:
-        for para in article["paragraphs"]:
-            pid = str(para["id"])
-            records.append({"id": pid, "title": article["title"], "text": para["context"]})
-            for qa in para["qas"]:
-                answers = tuple(a["text"] for a in qa.get("answers", []))
-                questions.append(Question(str(qa["id"]), qa["question"], pid, answers))
-    return records, questions
+    """(records, questions) of the DRCD file; see eval.drcd.load_drcd."""
+    return _load_drcd(path)
 
 
 def drcd_settings(data_dir: str | Path = DEFAULT_DATA_DIR, **changes: Any) -> Settings:
     """Settings for the DRCD collection, ignoring the caller's RAG_* environment."""
     return Settings.from_env({}).with_(data_dir=Path(data_dir), collection=COLLECTION, **changes)
-
-
-def write_records(records: list[dict[str, str]], path: Path) -> Path:
-    """The paragraphs as a JSONL file that `rag ingest` reads as records."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for rec in records:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    return path
 
 
 def ingest_drcd(settings: Settings, limit: int | None = None,

@@ -1,4 +1,4 @@
-"""Shared fixtures: offline environment, settings in temp folders, one indexed corpus per session."""
+"""Shared fixtures: offline environment, settings in temp folders, one indexed corpus."""
 
 from __future__ import annotations
 
