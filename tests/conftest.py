@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +20,31 @@ CORPUS = shipped_corpus_dir() / "kaohsiung-smart-city"
 SHARED = ROOT.parent / "shared"
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """End a server the test started: terminate, then kill if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 def make_settings(data_dir: Path, **changes: object) -> Settings:
     """Settings that ignore the caller's environment except for the data folder."""
     return Settings.from_env({}).with_(data_dir=data_dir, **changes)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RAG_DATA_DIR in tmp, no other RAG_* variable, no rag.toml in the working folder."""
+    for key in list(os.environ):
+        if key.startswith("RAG_"):
+            monkeypatch.delenv(key)
+    data_dir = tmp_path / "rag"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(tmp_path)
+    return data_dir
 
 
 @pytest.fixture

@@ -530,16 +530,10 @@ def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path, embedder: A
 # ---------------------------------------------------------------- the CLI
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """RAG_DATA_DIR in tmp, no other RAG_* variable, no rag.toml in the working folder."""
-    for key in list(os.environ):
-        if key.startswith("RAG_"):
-            monkeypatch.delenv(key)
-    data_dir = tmp_path / "rag"
-    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+def cli_env(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared CLI environment, with small chunks like the rest of this module."""
     monkeypatch.setenv("RAG_CHUNK_TOKENS", str(SMALL))
-    monkeypatch.chdir(tmp_path)
-    return data_dir
+    return cli_env
 
 
 SUMMARY = re.compile(

@@ -271,17 +271,6 @@ def test_html_keeps_main_text_and_drops_chrome(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- the CLI on bad inputs
 
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """RAG_DATA_DIR in tmp, no other RAG_* variable, no rag.toml in the working folder."""
-    for key in list(os.environ):
-        if key.startswith("RAG_"):
-            monkeypatch.delenv(key)
-    data_dir = tmp_path / "rag"
-    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
-    monkeypatch.chdir(tmp_path)
-    return data_dir
-
 
 def test_cli_skips_bad_files_and_exits_1(tmp_path: Path, cli_env: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from conftest import stop
 from playwright import sync_api  # the `test` extra installs it
 
 from rag.config import Settings
@@ -85,12 +86,7 @@ def server(indexed: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             time.sleep(1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop(proc, timeout=30)
 
 
 @pytest.fixture(scope="module")
