@@ -67,7 +67,9 @@ class Assistant:
         notices.extend(retrieval_notes)
         timings["retrieve"] = time.perf_counter() - started
         if not passages:
-            yield self._final(question, refusal(lang), (), lang, notices, timings, draft=True)
+            timings["total"] = timings["retrieve"]
+            yield Answer(question, refusal(lang), True, (), (), self.backend, False,
+                         tuple(notices), timings)
             return
         draft, fallback = yield from self._draft(standalone, passages, lang, notices)
         timings["answer"] = time.perf_counter() - started - timings["retrieve"]
@@ -125,11 +127,6 @@ class Assistant:
             if found >= 0:
                 return replace(citation, start=found, end=found + len(citation.quote))
         return citation
-
-    def _final(self, question: str, text: str, passages: tuple[Passage, ...], lang: str,
-               notices: list[str], timings: dict[str, float], draft: bool) -> Answer:
-        return Answer(question, text, True, (), passages, self.backend, False, tuple(notices),
-                      timings)
 
 
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
