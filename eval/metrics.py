@@ -7,7 +7,8 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+
+from rag.text import fold as text_fold
 
 __all__ = [
     "fold",
@@ -27,18 +28,7 @@ __all__ = [
     "mean",
 ]
 
-_T2S: Any = None
 _ASCII_PUNCT = frozenset(string.punctuation)
-
-
-def _t2s(text: str) -> str:
-    """Convert Traditional to Simplified Chinese with a lazily created OpenCC("t2s")."""
-    global _T2S
-    if _T2S is None:
-        from opencc import OpenCC
-
-        _T2S = OpenCC("t2s")
-    return str(_T2S.convert(text))
 
 
 def fold(text: str) -> str:
@@ -50,9 +40,7 @@ def fold(text: str) -> str:
     """
     if not isinstance(text, str):
         raise ValueError(f"fold() needs a str, got {type(text).__name__}; convert it first")
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _t2s(text)
-    return "".join(ch for ch in text if not ch.isspace())
+    return "".join(ch for ch in text_fold(text) if not ch.isspace())
 
 
 # --------------------------------------------------------------------------- helpers
