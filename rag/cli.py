@@ -65,13 +65,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_later_commands(sub: Any) -> None:
-    """Commands whose modules import heavier dependencies; loaded only when used."""
-    for module in ("rag.cli_ask", "eval.cli", "rag.cli_serve"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        mod.register(sub)
+    """Commands that live beside their stage; each imports its heavy parts only when run."""
+    from eval import cli as eval_cli
+    from rag import cli_ask, cli_serve
+
+    for module in (cli_ask, eval_cli, cli_serve):
+        module.register(sub)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
