@@ -22,7 +22,7 @@ def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for item in history or []:
         if isinstance(item, dict):
-            out.append((str(item.get("role", "user")), _text(item.get("content"))))
+            out.append((str(item.get("role", "user")), message_text(item.get("content"))))
         elif isinstance(item, list | tuple) and len(item) == 2:
             out.append(("user", str(item[0] or "")))
             if item[1]:
@@ -30,13 +30,15 @@ def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     return out
 
 
-def _text(content: Any) -> str:
-    """Message content as text: Gradio 6 sends a list of parts like {"type": "text", ...}."""
-    if isinstance(content, list):
-        return "".join(_text(part) for part in content)
+def message_text(content: Any) -> str:
+    """A chat message's content as text: a str, or Gradio 6's [{"type": "text", ...}] parts."""
+    if isinstance(content, str):
+        return content
     if isinstance(content, dict):
         return str(content.get("text") or "")
-    return str(content or "")
+    if isinstance(content, list | tuple):
+        return "".join(message_text(part) for part in content)
+    return ""
 
 
 def last_user_question(history: Sequence[Any] | None) -> str:

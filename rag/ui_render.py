@@ -11,6 +11,7 @@ from typing import Any
 
 from rag.errors import InputError
 from rag.retrieve import Filters
+from rag.rewrite import message_text
 from rag.schema import Answer, Citation, Passage
 
 ALL_ARTICLES = ""  # the article dropdown's "no filter" value
@@ -118,23 +119,12 @@ def render_sources(answer: Answer | None) -> str:
 
 
 # ------------------------------------------------------------------ history
-def _text_of(content: Any) -> str:
-    """A Chatbot message's content as text: str, or Gradio 6's [{"type": "text", ...}]."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or "")
-    if isinstance(content, list | tuple):
-        return "".join(_text_of(part) for part in content)
-    return ""
-
-
 def chat_messages(history: Sequence[Any] | None) -> list[dict[str, str]]:
     """The Chatbot's value as {"role", "content": str} dicts (what `respond` yields back)."""
     out = []
     for m in history or []:
         if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
-            out.append({"role": str(m["role"]), "content": _text_of(m.get("content"))})
+            out.append({"role": str(m["role"]), "content": message_text(m.get("content"))})
     return out
 
 
