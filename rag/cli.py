@@ -54,14 +54,25 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="retrieve passages 檢索段落")
     p.add_argument("query")
     p.add_argument("--k", type=int, default=10)
-    p.add_argument("--after", help="ISO date, inclusive")
-    p.add_argument("--before", help="ISO date, inclusive")
-    p.add_argument("--article", action="append", help="restrict to an article id (repeatable)")
+    add_filter_args(p)
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
     _add_later_commands(sub)
     return parser
+
+
+def add_filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--after", help="ISO date, inclusive")
+    p.add_argument("--before", help="ISO date, inclusive")
+    p.add_argument("--article", action="append", help="restrict to an article id (repeatable)")
+
+
+def filters_from(args: argparse.Namespace) -> Any:
+    """The retrieval Filters that add_filter_args' flags describe."""
+    from rag.retrieve import Filters
+
+    return Filters(args.after, args.before, tuple(args.article) if args.article else None)
 
 
 def _add_later_commands(sub: Any) -> None:
@@ -96,11 +107,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.retrieve import Filters, Retriever
+    from rag.retrieve import Retriever
 
     retriever = Retriever(settings, mode=args.mode)
-    filters = Filters(args.after, args.before, tuple(args.article) if args.article else None)
-    passages, notices = retriever.search(args.query, args.k, filters)
+    passages, notices = retriever.search(args.query, args.k, filters_from(args))
     for note in notices:
         print(f"注意 notice: {note}", file=sys.stderr)
     if args.json:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from rag.cli import add_filter_args, filters_from
 from rag.config import Settings
 
 FALLBACK_NOTE = "（LLM 失敗，改用抽取式 fallback）"
@@ -21,21 +22,17 @@ def register(sub: Any) -> None:
     p.add_argument("--strict", action="store_true",
                    help="fail when the LLM fails instead of answering extractively")
     p.add_argument("--k", type=int, help="passages given to the answerer (default: RAG_TOP_K)")
-    p.add_argument("--after", help="ISO date, inclusive")
-    p.add_argument("--before", help="ISO date, inclusive")
-    p.add_argument("--article", action="append", help="restrict to an article id (repeatable)")
+    add_filter_args(p)
     p.set_defaults(func=cmd_ask)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.assistant import Assistant
-    from rag.retrieve import Filters
 
     if args.k is not None:
         settings = settings.with_(top_k=args.k)
     assistant = Assistant(settings, answerer=args.llm, strict=args.strict)
-    filters = Filters(args.after, args.before, tuple(args.article) if args.article else None)
-    answer = assistant.ask(args.question, filters=filters)
+    answer = assistant.ask(args.question, filters=filters_from(args))
     label = assistant.label + (FALLBACK_NOTE if answer.fallback else "")
     for notice in answer.notices:
         print(f"注意 notice: {notice}", file=sys.stderr)
