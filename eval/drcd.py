@@ -54,7 +54,7 @@ def evaluate_drcd(path: Path, settings: Settings, answerer: str | None, k: int,
     """Retrieval over every question; extractive answers over the first `answer_limit`
     questions (all when None): contains-gold rate and character EM/F1 of the shortest span."""
     from ingest.index import ingest
-    from rag.answerers.extractive import shortest_span
+    from rag.answerers.span import shortest_span
     from rag.assistant import Assistant
 
     records, questions = load_drcd(path)

@@ -1,0 +1,136 @@
+"""Evidence features of the shown sentences for one question: word coverage (IDF-weighted,
+Traditional/Simplified folded), the asked unit, the question-type cue. Pure: the
+embedding similarities come in from the caller."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.answerers.question import Query, new_name
+from rag.schema import Passage
+from rag.text import Span, fold, split_sentences
+
+MIN_SENTENCE_CHARS = 6
+# Credit for a word whose characters occur in order, close but apart (率團 ~ 率領市府團).
+PARTIAL = 0.5
+GAP = 3  # characters allowed between them
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a shown passage with the features it is scored on."""
+
+    n: int  # 1-based passage number
+    span: Span  # sentence offsets inside the passage text
+    own: float  # IDF-weighted share of the question's words in the sentence
+    ctx: float  # the same share in what is shown of the sentence's article (title included)
+    sim: float  # cosine similarity of question and sentence embeddings
+    cue: float  # 1.0 when the sentence holds what the question type asks for
+    unit: float  # 1.0 when the question asks for no unit or the sentence has number + unit
+    names: float  # share of the question's names (places, people, bodies) in that context
+    typed: bool  # the sentence holds the kind of answer asked for (a new name for 誰)
+    english: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    candidates: list[Candidate]
+    missing: float  # IDF-weighted share of the question's words found in no shown passage
+    unit_found: bool  # some sentence has the asked number + unit (True when none is asked)
+
+
+def sentence_units(passages: Sequence[Passage]) -> list[tuple[int, Span]]:
+    return [(n, s) for n, p in enumerate(passages, start=1) for s in split_sentences(p.text)
+            if len(s.text) >= MIN_SENTENCE_CHARS]
+
+
+def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Span]],
+           sims: Sequence[float]) -> Evidence:
+    """Features for every (passage number, sentence) in `units`, in that order."""
+    sentences = [fold(s.text) for _, s in units]
+    # A sentence's context is everything shown of its article: a name or a date said in an
+    # earlier chunk still frames it.
+    shown_of: dict[str, str] = {}
+    for p in passages:
+        shown_of[p.article_id] = shown_of.get(p.article_id, p.title) + " " + p.text
+    contexts = {n: fold(shown_of[p.article_id]) for n, p in enumerate(passages, start=1)}
+    shown = " ".join(contexts.values())
+    groups = _groups(query, shown)
+    idf = _idf(groups, sentences)
+    needed = [g for g, asked in zip(groups, query.words, strict=True)
+              if asked not in query.categories]
+    alternatives = query.alternatives()
+    names = [alternatives.get(w, (w,)) for w in query.names]
+    candidates = [
+        Candidate(n, span, coverage(groups, sentences[i], idf),
+                  coverage(groups, contexts[n], idf), float(sims[i]),
+                  1.0 if query.cue(span.text) else 0.0,
+                  1.0 if query.unit_ok(sentences[i]) else 0.0,
+                  _share(names, contexts[n]),
+                  "person" not in query.kinds or new_name(span.text, query.text), query.english)
+        for i, (n, span) in enumerate(units)]
+    unit_found = not query.units or any(c.unit for c in candidates)
+    return Evidence(candidates, 1.0 - coverage(needed, shown, idf) if needed else 0.0,
+                    unit_found)
+
+
+Group = tuple[str, ...]  # a question word and the forms that count as it
+
+
+def _groups(query: Query, shown: str) -> list[Group]:
+    """A Chinese word stands for itself (or its longest part the passages have); an English
+    word for itself and its Chinese senses, matched exactly."""
+    if query.english:
+        return list(query.alternatives().values())
+    return [(resolve(w, shown),) for w in query.words]
+
+
+def resolve(word: str, shown: str) -> str:
+    """The word, or its longest part (2+ characters) that the shown text has: jieba glues
+    neighbours onto names ("郡長紐豪斯" -> "长纽"), and a part found beats a word missed."""
+    if word in shown or not re.search(r"[\u3400-\u9fff]", word):
+        return word
+    for size in range(len(word) - 1, 1, -1):
+        for i in range(len(word) - size + 1):
+            if word[i : i + size] in shown:
+                return word[i : i + size]
+    return word
+
+
+def presence(word: str, text: str) -> float:
+    if word in text:
+        return 1.0
+    if len(word) >= 2 and re.search(r"[\u3400-\u9fff]", word) and _near(word).search(text):
+        return PARTIAL
+    return 0.0
+
+
+@lru_cache(maxsize=4096)
+def _near(word: str) -> re.Pattern[str]:
+    return re.compile(f".{{0,{GAP}}}".join(re.escape(ch) for ch in word))
+
+
+def coverage(groups: Sequence[Group], text: str, idf: dict[Group, float]) -> float:
+    """IDF-weighted share of the word groups present in `text` (the best form of each counts;
+    partial credit, see `presence`)."""
+    total = sum(idf[g] for g in groups)
+    if not total:
+        return 0.0
+    return sum(idf[g] * max(presence(w, text) for w in g) for g in groups) / total
+
+
+def _share(names: Sequence[Group], text: str) -> float:
+    """Share of the names found in the text, each by some form or by a 2+ character part."""
+    if not names:
+        return 1.0
+    return sum(1 for g in names if any(resolve(w, text) in text for w in g)) / len(names)
+
+
+def _idf(groups: Sequence[Group], sentences: Sequence[str]) -> dict[Group, float]:
+    n = len(sentences)
+    return {g: math.log(1 + n / (1 + sum(1 for s in sentences if any(w in s for w in g))))
+            for g in groups}

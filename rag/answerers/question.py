@@ -1,0 +1,169 @@
+"""What a question asks for: its content words, the answer kind it names, the unit a number
+needs, and its parts when it asks two things at once. Pure functions over folded text."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.text import fold
+
+# Question-type cues: (question pattern, pattern an answering sentence tends to hold).
+CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "person": (re.compile(r"誰|哪位|哪一位|何人|\bwho\b", re.I),
+               re.compile(r"市長|副市長|處長|局長|郡長|董事長|執行長|總裁|議員|參事|主管|主任|教授|大使"
+                          r"|理事長|創辦人|部長|代表|[A-Z][a-z]+ [A-Z]")),
+    "date": (re.compile(r"何時|什麼時候|哪一天|哪天|幾月|幾號|哪一年|哪年|日期|\bwhen\b|what date"
+                        r"|what year", re.I),
+             re.compile(r"\d{4}\s*年|\d{1,2}\s*月|[(（]?\d{1,2}[)）]?\s*日|去年|今年|明年|年底")),
+    "number": (re.compile(r"多少|幾|how many|how much|what number|多大", re.I),
+               re.compile(r"\d|[一二三四五六七八九十兩百千萬]+\s*(?:個|項|家|座|位|天|年|名|大|億|萬|%)")),
+    "list": (re.compile(r"哪些|有哪|which|what are|list|包括", re.I), re.compile(r"、|及|與|和|,")),
+    "place": (re.compile(r"哪裡|哪裏|哪個城市|哪個國家|哪國|在哪(?![一幾]?[天年月])|何處"
+                         r"|\bwhere\b", re.I),
+              re.compile(r"市|縣|州|國|區|中心|城|港|館")),
+}
+# Folded (Simplified) words that carry no content of their own in a question.
+STOP_WORDS = frozenset(
+    "什么 甚么 哪些 哪里 哪个 哪位 谁 何时 多少 几 是 的 了 在 与 和 及 有 吗 呢 请问 "
+    "为何 如何 怎么 怎样 哪 哪一 一 这次 这 该 那 那个 由 从 为 于 对 被 将 还 也 都 "
+    "又 所 之 其 并 而 或 以 把 给 到 向 时 时候 一项 一种 分别 主要 目前 已 曾 是否 "
+    "有没有 报导 报道 文章 提到 中 以及 这项 两则 后来 请".split())
+EN_STOP = frozenset(
+    "the a an of in on at to for and or is are was were be been did does do what who whom when "
+    "where which why how many much with by from as that this it its about has have had "
+    "according articles article their they he she his her into than then there these those".split())
+_ASKS = re.compile(r"[哪几谁]|什么|甚么|多少|何")
+_NUM = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+|首)"  # 首個, 首次: the first
+_UNIT_ASKED = re.compile(
+    r"(?:几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟)")
+_MEASURE = re.compile(r"[一两二三四五六七八九十]?[个位所家座项种次条名月年天间]")
+_NAME_FLAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt", "nz", "eng"})
+_PLACE_END = re.compile(r".[城郡州县]$")  # 檳城, 橘郡: jieba tags them as plain nouns
+_PUNCT = re.compile(r"[?？!！。，,、；;：:「」『』“”\"'()（）]")
+_PART_BREAK = re.compile(r"[？?]|[，,]\s*(?:以及|又|另外|还有)|以及")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question taken apart for matching; every word is folded (Simplified, lower case)."""
+
+    text: str
+    words: tuple[str, ...]  # content words, question words and stop words removed
+    categories: frozenset[str]  # nouns right after a question word (哪個國家 -> 国家)
+    units: tuple[str, ...]  # 幾天 -> 天: the answer is a number with this unit
+    names: tuple[str, ...]  # places, people, organisations the question is about
+    kinds: tuple[str, ...]  # keys of CUES the question matches
+    english: bool
+    senses: tuple[tuple[str, ...], ...] = ()  # per word, what else may stand for it
+
+    def alternatives(self) -> dict[str, tuple[str, ...]]:
+        """Each word with the forms that count as it in text (an English word's Chinese)."""
+        return {w: (w, *extra) for w, extra in zip(self.words, self.senses or
+                                                   [()] * len(self.words), strict=True)}
+
+    def cue(self, sentence: str) -> bool:
+        """True when the (unfolded) sentence holds what the question type asks for."""
+        return any(CUES[k][1].search(sentence) for k in self.kinds)
+
+    def unit_ok(self, folded_sentence: str) -> bool:
+        return all(re.search(_NUM + r"\s*" + re.escape(u), folded_sentence) for u in self.units)
+
+
+def analyse(question: str) -> Query:
+    english = not re.search(r"[\u3400-\u9fff]", question)
+    kinds = tuple(k for k, (ask, _) in CUES.items() if ask.search(question))
+    folded = fold(_PUNCT.sub(" ", question))
+    if english:
+        return _english(question, kinds)
+    words, categories, names = _content_words(folded)
+    units = tuple(m.group(1) for m in _UNIT_ASKED.finditer(folded))
+    return Query(question, words, categories, units, names, kinds, False)
+
+
+def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
+    words: list[str] = []
+    names: list[str] = []
+    categories: set[str] = set()
+    after_ask = False
+    for word, flag in _pos_cut(folded):
+        word = word.strip()
+        if not word:
+            continue
+        if _ASKS.search(word):
+            after_ask = True
+            continue
+        if word in STOP_WORDS or (after_ask and _MEASURE.fullmatch(word)):
+            continue  # 哪一所, 哪一月: the measure word belongs to the question word
+        cjk = bool(re.search(r"[\u3400-\u9fff]", word))
+        if (cjk and len(word) >= 2) or re.fullmatch(r"[a-z0-9][a-z0-9.'-]*", word):
+            words.append(word)
+            if after_ask and cjk and flag.startswith("n"):
+                categories.add(word)
+            elif not cjk or _PLACE_END.search(word) or (flag in _NAME_FLAGS and len(word) >= 3):
+                names.append(word)
+            after_ask = False
+    return tuple(dict.fromkeys(words)), frozenset(categories), tuple(dict.fromkeys(names))
+
+
+def new_name(sentence: str, question: str) -> bool:
+    """True when the sentence names a person the question does not (a 誰 question's answer)."""
+    folded_q = fold(question)
+    latin = re.findall(r"[A-Z][a-z\u00c0-\u024f]+(?:[ -][A-Z][a-z\u00c0-\u024f]+)+", sentence)
+    if any(fold(name) not in folded_q for name in latin):
+        return True
+    return any(flag.startswith("nr") and len(w) >= 2 and w not in folded_q
+               for w, flag in _pos_cut(fold(sentence)))
+
+
+def _english(question: str, kinds: tuple[str, ...]) -> Query:
+    """Words with their CC-CEDICT senses; two-word phrases ("sister city") first. A word
+    without senses is kept only when capitalised: a name (Supermicro) must be matched, while
+    an unknown common word tells nothing."""
+    from rag.answerers.lexicon import senses
+
+    tokens = [t.removesuffix("'s") for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", question)]
+    words: dict[str, tuple[str, ...]] = {}
+    names: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token, low = tokens[i], tokens[i].lower()
+        pair = f"{low} {tokens[i + 1].lower()}" if i + 1 < len(tokens) else ""
+        if pair and pair.split()[1] not in EN_STOP and senses(pair):
+            words[pair], i = senses(pair), i + 2
+            continue
+        i += 1
+        if low in EN_STOP or len(low) < 2:
+            continue
+        name = i > 1 and token[0].isupper() or token.isupper()
+        if senses(low) or name:
+            words[low] = senses(low)
+        if name:
+            names.append(low)
+    return Query(question, tuple(words), frozenset(), (), tuple(names), kinds, True,
+                 tuple(words.values()))
+
+
+def split_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks two things ("…是何時？…獲得什麼獎項？");
+    a part without a content word of its own joins the part before it."""
+    pieces = [p.strip(" ，,") for p in _PART_BREAK.split(question) if p.strip(" ，,?？")]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and len(analyse(piece).words) < 2:
+            parts[-1] = f"{parts[-1]}，{piece}"
+        else:
+            parts.append(piece)
+    return parts or [question]
+
+
+@lru_cache(maxsize=4096)
+def _pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
+    """jieba words with part-of-speech flags; jieba's dictionary is Simplified, as `fold` is."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return tuple((p.word, p.flag) for p in jieba.posseg.lcut(folded))

@@ -1,0 +1,104 @@
+"""Pure units of the extractive answerer: question analysis, evidence features, the
+English -> Chinese lexicon and part-by-part answering (no model: similarities are zero)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answerers.evidence import coverage, gather, presence, resolve, sentence_units
+from rag.answerers.extractive import ExtractiveAnswerer
+from rag.answerers.lexicon import senses
+from rag.answerers.question import analyse, new_name, split_parts
+from rag.schema import Passage
+
+
+def passage(text: str, n: int = 0, article: str = "a1", title: str = "標題") -> Passage:
+    return Passage(chunk_id=f"{article}:{n}", article_id=article, title=title,
+                   date="2025-04-16", index=n, text=text, start=n * 1000,
+                   end=n * 1000 + len(text), score=1.0)
+
+
+def test_question_words_drop_question_words_and_mark_the_asked_category() -> None:
+    q = analyse("林欽榮副市長率團前往哪個國家交流？")
+    assert "国家" in q.words and "国家" in q.categories  # named kind of the answer
+    assert "林钦荣" in q.words and not {"哪个", "的", "是"} & set(q.words)
+    assert q.kinds == ("place",)
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("陳其邁這次赴美參訪行程為期幾天？", ("天",)), ("陳市長今年幾歲？", ("岁",)),
+    ("輕軌全線總長度是多少公里？", ("公里",)), ("這是第幾次造訪？", ("次",)),
+    ("誰率領代表團？", ())])
+def test_units_asked_for(question: str, units: tuple[str, ...]) -> None:
+    assert analyse(question).units == units
+
+
+def test_unit_check_accepts_numbers_chinese_numerals_and_firsts() -> None:
+    assert analyse("為期幾天？").unit_ok("成功完成为期五天的参访")
+    assert analyse("第幾次造訪？").unit_ok("首次造访高雄")
+    assert not analyse("今年幾歲？").unit_ok("2025年8月正式加入")
+
+
+def test_date_question_with_zai_na_is_not_a_place_question() -> None:
+    assert analyse("是在哪一天簽署的？").kinds == ("date",)
+
+
+def test_new_name_finds_a_person_the_question_does_not_name() -> None:
+    q = "歐盟IURC代表團是由誰親自率領？"
+    assert new_name("此次訪團由主管 Andreas Röttger 親自率領。", q)
+    assert not new_name("國內團隊Linker Vision共同投入研發", "Linker Vision的執行長是誰？")
+
+
+def test_split_parts_keeps_a_part_without_content_with_the_one_before() -> None:
+    assert split_parts("燈塔計畫何時啟動？這項計畫後來榮獲什麼獎項？") == [
+        "燈塔計畫何時啟動", "這項計畫後來榮獲什麼獎項"]
+    assert split_parts("發言的官員是誰？職稱為何？") == ["發言的官員是誰，職稱為何"]
+    assert split_parts("高雄何時加入IURC？") == ["高雄何時加入IURC"]
+
+
+def test_resolve_and_presence_give_partial_credit_for_split_words() -> None:
+    assert resolve("长纽", "郡长 纽豪斯来访") == "长纽"  # nothing shorter than 2 characters
+    assert resolve("访团来", "iurc访团于6日") == "访团"
+    assert presence("率团", "率领市府团队") == 0.5
+    assert presence("题目", "主题演讲的项目") == 0.0  # too far apart to be one word
+    assert coverage([("高雄",), ("预算",)], "高雄市", {("高雄",): 1.0, ("预算",): 3.0}) == 0.25
+
+
+def test_lexicon_maps_english_words_and_phrases_to_chinese() -> None:
+    assert "高雄" in senses("Kaohsiung") and "槟城" in senses("Penang")
+    assert "投资" in senses("invest") and "代表团" in senses("delegations")
+    assert "副市长" in senses("deputy mayor")
+    assert senses("zzzqx") == ()
+
+
+def test_english_query_keeps_names_and_their_senses() -> None:
+    q = analyse("How much did Supermicro pledge to invest in Kaohsiung?")
+    assert q.english and "supermicro" in q.names and "kaohsiung" in q.names
+    assert "高雄" in q.alternatives()["kaohsiung"]
+
+
+def test_missing_words_and_missing_units_are_measured() -> None:
+    ps = [passage("陳其邁率團前往矽谷，成功完成為期五天的參訪行程。")]
+    units = sentence_units(ps)
+    ev = gather(analyse("陳其邁今年幾歲？"), ps, units, [0.0] * len(units))
+    assert not ev.unit_found
+    ev = gather(analyse("燈塔計畫的總預算是多少？"), ps, units, [0.0] * len(units))
+    assert ev.missing == 1.0
+    ev = gather(analyse("陳其邁參訪為期幾天？"), ps, units, [0.0] * len(units))
+    assert ev.unit_found and ev.missing == 0.0 and ev.candidates[0].unit == 1.0
+
+
+def test_two_part_question_is_answered_from_two_articles() -> None:
+    ps = [passage("智慧高雄燈塔計劃於去年底啟動，市府率先發展主權AI。", 0, "a1"),
+          passage("燈塔計畫榮獲2026智慧城市創新應用獎，獲得肯定。", 0, "a2")]
+    answerer = ExtractiveAnswerer(threshold=0.35)
+    text = answerer.answer("燈塔計劃是何時啟動的？燈塔計畫榮獲什麼獎項？", ps, "zh-Hant")
+    assert "去年底" in text and "2026智慧城市創新應用獎" in text
+    assert "[1]" in text and "[2]" in text
+
+
+def test_question_about_a_name_absent_from_the_article_is_refused() -> None:
+    ps = [passage("高雄市與橘郡於4月15日正式簽署姊妹市協議。", 0, "a1", "高雄與橘郡締結姊妹市")]
+    answerer = ExtractiveAnswerer(threshold=0.35)
+    assert answerer.select("高雄市與檳城是在哪一天正式簽署姊妹市協定的？", ps) == []
+    assert answerer.select("高雄市與橘郡是在哪一天正式簽署姊妹市協議的？", ps)
