@@ -134,3 +134,39 @@ def _idf(groups: Sequence[Group], sentences: Sequence[str]) -> dict[Group, float
     n = len(sentences)
     return {g: math.log(1 + n / (1 + sum(1 for s in sentences if any(w in s for w in g))))
             for g in groups}
+
+
+NOVELTY_MIN = 0.35  # a sentence that mostly repeats the question needs its neighbour
+
+
+def completion(candidates: Sequence[Candidate], i: int, query: Query) -> Candidate | None:
+    """The neighbour (same passage) that completes sentence i, or None. News pages cut
+    sentences short ("由市府推動的「燈塔計畫」。" / "…榮獲「2026智慧城市創新應用獎」。"), so the
+    answer often sits next to the sentence that matches the question best."""
+    best = candidates[i]
+    around = [c for c in (candidates[i - 1] if i > 0 else None,
+                          candidates[i + 1] if i + 1 < len(candidates) else None)
+              if c is not None and c.n == best.n]
+    if not around:
+        return None
+    text = fold(best.span.text)
+    if "list" in query.kinds and "、" not in text:
+        listing = [c for c in around if re.search(r"、|及", c.span.text)]
+        return listing[0] if listing else None
+    heads = [w[0] for w in query.categories]
+    if heads and not any(h in text for h in heads):
+        named = [c for c in around if any(h in fold(c.span.text) for h in heads)]
+        if named:
+            return named[0]
+    if novelty(text, query.text) < NOVELTY_MIN:
+        return around[-1]
+    return None
+
+
+def novelty(folded_sentence: str, question: str) -> float:
+    """Share of the sentence's CJK characters and Latin letters that the question lacks."""
+    chars = [ch for ch in folded_sentence if ch.isalnum()]
+    if not chars:
+        return 0.0
+    asked = set(fold(question))
+    return sum(1 for ch in chars if ch not in asked) / len(chars)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.answerers.evidence import Candidate, Evidence, gather, sentence_units
+from rag.answerers.evidence import Candidate, Evidence, completion, gather, sentence_units
 from rag.answerers.question import analyse, split_parts
 from rag.config import Settings
 from rag.prompt import annotate_relative_dates, refusal
@@ -106,9 +106,15 @@ class ExtractiveAnswerer:
         if (support(best) < self.threshold or best.names < 1 or not best.typed
                 or evidence.missing > (MAX_MISSING_EN if best.english else MAX_MISSING)):
             return []
-        if "list" in analyse(question).kinds:
+        query = analyse(question)
+        if "list" in query.kinds:
             limit += 1
         chosen = [best]
+        index = next(i for i, c in enumerate(evidence.candidates) if c is best)
+        neighbour = completion(evidence.candidates, index, query)
+        if neighbour is not None and not _repeats(neighbour, chosen, passages):
+            chosen = sorted([best, neighbour], key=lambda c: c.span.start)
+            limit += 1
         for c in ranked[1:]:
             if len(chosen) >= limit or score(c) < NEAR_BEST * score(best):
                 break

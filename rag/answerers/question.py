@@ -30,7 +30,8 @@ STOP_WORDS = frozenset(
     "什么 甚么 哪些 哪里 哪个 哪位 谁 何时 多少 几 是 的 了 在 与 和 及 有 吗 呢 请问 "
     "为何 如何 怎么 怎样 哪 哪一 一 这次 这 该 那 那个 由 从 为 于 对 被 将 还 也 都 "
     "又 所 之 其 并 而 或 以 把 给 到 向 时 时候 一项 一种 分别 主要 目前 已 曾 是否 "
-    "有没有 报导 报道 文章 提到 中 以及 这项 两则 后来 请".split())
+    "有没有 报导 报道 文章 提到 中 以及 这项 两则 后来 请 除了 之外 以外 此外 通过 透过 经由 "
+    "藉由".split())
 EN_STOP = frozenset(
     "the a an of in on at to for and or is are was were be been did does do what who whom when "
     "where which why how many much with by from as that this it its about has have had "
@@ -102,7 +103,8 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
             words.append(word)
             if after_ask and cjk and flag.startswith("n"):
                 categories.add(word)
-            elif not cjk or _PLACE_END.search(word) or (flag in _NAME_FLAGS and len(word) >= 3):
+            elif not cjk or _PLACE_END.search(word) or flag == "ns" or (
+                    flag in _NAME_FLAGS and len(word) >= 3):  # jieba tags 智慧 as a name
                 names.append(word)
             after_ask = False
     return tuple(dict.fromkeys(words)), frozenset(categories), tuple(dict.fromkeys(names))
