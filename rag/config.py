@@ -51,7 +51,7 @@ class Settings:
     reranker: str | None = None
     # answering
     answerer: str = "auto"
-    extractive_threshold: float = 0.35
+    extractive_threshold: float = 0.4
     context_tokens: int = 3000
     llm_base_url: str | None = None
     llm_model: str | None = None

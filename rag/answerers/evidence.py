@@ -27,6 +27,7 @@ class Candidate:
     n: int  # 1-based passage number
     span: Span  # sentence offsets inside the passage text
     own: float  # IDF-weighted share of the question's words in the sentence
+    near: float  # the same share in the sentence and its neighbours (a cut-short sentence)
     ctx: float  # the same share in what is shown of the sentence's article (title included)
     sim: float  # cosine similarity of question and sentence embeddings
     cue: float  # 1.0 when the sentence holds what the question type asks for
@@ -67,6 +68,7 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
     names = [alternatives.get(w, (w,)) for w in query.names]
     candidates = [
         Candidate(n, span, coverage(groups, sentences[i], idf),
+                  coverage(groups, _window(units, sentences, i), idf),
                   coverage(groups, contexts[n], idf), float(sims[i]),
                   1.0 if query.cue(span.text) else 0.0,
                   1.0 if query.unit_ok(sentences[i]) else 0.0,
@@ -79,6 +81,13 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
 
 
 Group = tuple[str, ...]  # a question word and the forms that count as it
+
+
+def _window(units: list[tuple[int, Span]], sentences: list[str], i: int) -> str:
+    """Sentence i with the sentences before and after it in the same passage."""
+    n = units[i][0]
+    return " ".join(sentences[j] for j in (i - 1, i, i + 1)
+                    if 0 <= j < len(units) and units[j][0] == n)
 
 
 def _groups(query: Query, shown: str) -> list[Group]:

@@ -22,8 +22,8 @@ LABEL = "抽取式（未設定 LLM） Extractive (no LLM configured)"
 # similarity. README "Extractive answerer" has the numbers.
 WEIGHTS = {"own": 0.3, "ctx": 0.2, "cue": 0.2, "sim": 0.5, "unit": 0.3, "rank": 0.02}
 WEIGHTS_EN = {"own": 0.5, "ctx": 0.1, "cue": 0.1, "sim": 2.0, "unit": 0.0, "rank": 0.02}
-SUPPORT = {"own": 1.0, "ctx": 0.0, "bias": 0.0}
-SUPPORT_EN = {"own": 1.0, "ctx": 0.0, "bias": 0.0}
+SUPPORT = {"own": 0.0, "near": 1.0, "bias": 0.0}
+SUPPORT_EN = {"own": 1.0, "near": 0.0, "bias": 0.0}
 # A question whose words are largely absent from every shown passage asks about something
 # the articles do not cover (a budget, an age, a population): refuse. English words reach
 # the Chinese text through dictionary senses, which miss more, hence the looser bound.
@@ -41,7 +41,7 @@ def score(c: Candidate) -> float:
 def support(c: Candidate) -> float:
     """How well the evidence covers the question; below the threshold we refuse."""
     w = SUPPORT_EN if c.english else SUPPORT
-    return w["own"] * c.own + w["ctx"] * c.ctx + w["bias"]
+    return w["own"] * c.own + w["near"] * c.near + w["bias"]
 
 
 class ExtractiveAnswerer:
@@ -51,7 +51,7 @@ class ExtractiveAnswerer:
     name = "extractive"
     label = LABEL
 
-    def __init__(self, embedder: Any = None, threshold: float = 0.35, max_sentences: int = 2
+    def __init__(self, embedder: Any = None, threshold: float = 0.4, max_sentences: int = 2
                  ) -> None:
         self.embedder = embedder
         self.threshold = threshold

@@ -39,7 +39,11 @@ EN_STOP = frozenset(
 _ASKS = re.compile(r"[哪几谁]|什么|甚么|多少|何")
 _NUM = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+|首)"  # 首個, 首次: the first
 _UNIT_ASKED = re.compile(
-    r"(?:几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟)")
+    r"(?:几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟|新台币|台币|美元|钱)")
+_MONEY = frozenset({"元", "新台币", "台币", "美元", "钱"})
+# An amount of money: "30億元", "新台幣30億", "1,000萬美元".
+_AMOUNT = re.compile(r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+)"
+                     r"\s*(?:[千万亿]\s*)?(?:元|美元)|(?:新台币|台币|美元)\s*\d")
 _MEASURE = re.compile(r"[一两二三四五六七八九十]?[个位所家座项种次条名月年天间]")
 _NAME_FLAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt", "nz", "eng"})
 _PLACE_END = re.compile(r".[城郡州县]$")  # 檳城, 橘郡: jieba tags them as plain nouns
@@ -70,7 +74,9 @@ class Query:
         return any(CUES[k][1].search(sentence) for k in self.kinds)
 
     def unit_ok(self, folded_sentence: str) -> bool:
-        return all(re.search(_NUM + r"\s*" + re.escape(u), folded_sentence) for u in self.units)
+        return all(_AMOUNT.search(folded_sentence) if u in _MONEY
+                   else re.search(_NUM + r"\s*" + re.escape(u), folded_sentence)
+                   for u in self.units)
 
 
 def analyse(question: str) -> Query:
