@@ -44,9 +44,9 @@ def test_date_question_with_zai_na_is_not_a_place_question() -> None:
 
 
 def test_new_name_finds_a_person_the_question_does_not_name() -> None:
-    q = "歐盟IURC代表團是由誰親自率領？"
+    q = analyse("歐盟IURC代表團是由誰親自率領？")
     assert new_name("此次訪團由主管 Andreas Röttger 親自率領。", q)
-    assert not new_name("國內團隊Linker Vision共同投入研發", "Linker Vision的執行長是誰？")
+    assert not new_name("國內團隊Linker Vision共同投入研發", analyse("Linker Vision的執行長是誰？"))
 
 
 def test_split_parts_keeps_a_part_without_content_with_the_one_before() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.answerers.question import Query, new_name
+from rag.answerers.question import CUES, Query, new_name
 from rag.schema import Passage
 from rag.text import Span, fold, split_sentences
 
@@ -18,6 +18,7 @@ MIN_SENTENCE_CHARS = 6
 # Credit for a word whose characters occur in order, close but apart (率團 ~ 率領市府團).
 PARTIAL = 0.5
 GAP = 3  # characters allowed between them
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # "檳城2030願景": a year without 年
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Candidate:
     cue: float  # 1.0 when the sentence holds what the question type asks for
     unit: float  # 1.0 when the question asks for no unit or the sentence has number + unit
     names: float  # share of the question's names (places, people, bodies) in that context
-    typed: bool  # the sentence holds the kind of answer asked for (a new name for 誰)
+    typed: bool  # it holds the kind of answer asked for (a new name for 誰, a date for 何時)
     english: bool
 
 
@@ -73,7 +74,8 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
                   1.0 if query.cue(span.text) else 0.0,
                   1.0 if query.unit_ok(sentences[i]) else 0.0,
                   _share(names, contexts[n]),
-                  "person" not in query.kinds or new_name(span.text, query.text), query.english)
+                  _typed(query, span.text, _window(units, [s.text for _, s in units], i)),
+                  query.english)
         for i, (n, span) in enumerate(units)]
     unit_found = not query.units or any(c.unit for c in candidates)
     return Evidence(candidates, 1.0 - coverage(needed, shown, idf) if needed else 0.0,
@@ -81,6 +83,14 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
 
 
 Group = tuple[str, ...]  # a question word and the forms that count as it
+
+
+def _typed(query: Query, sentence: str, window: str) -> bool:
+    """A 誰 answer names someone the question does not; a 何時 answer has a date nearby."""
+    if "person" in query.kinds and not new_name(sentence, query):
+        return False
+    return "date" not in query.kinds or bool(CUES["date"][1].search(window)
+                                             or _YEAR.search(window))
 
 
 def _window(units: list[tuple[int, Span]], sentences: list[str], i: int) -> str:

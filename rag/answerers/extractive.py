@@ -99,11 +99,14 @@ class ExtractiveAnswerer:
     def _select_one(self, question: str, passages: Sequence[Passage], limit: int
                     ) -> list[Candidate]:
         evidence = self.evidence(question, passages)
-        if not evidence.candidates or not evidence.unit_found:
+        # Only sentences that could be the answer compete: in an article that has the
+        # question's names, holding the kind of answer asked for (a person for 誰).
+        eligible = [c for c in evidence.candidates if c.names == 1 and c.typed]
+        if not eligible or not evidence.unit_found:
             return []
-        ranked = sorted(evidence.candidates, key=lambda c: -score(c))
+        ranked = sorted(eligible, key=lambda c: -score(c))
         best = ranked[0]
-        if (support(best) < self.threshold or best.names < 1 or not best.typed
+        if (support(best) < self.threshold
                 or evidence.missing > (MAX_MISSING_EN if best.english else MAX_MISSING)):
             return []
         query = analyse(question)

@@ -26,9 +26,21 @@ def senses(word: str) -> tuple[str, ...]:
     return tuple(found) if len(found) <= MAX_SENSES else ()
 
 
+def is_proper(word: str) -> bool:
+    """True when CC-CEDICT glosses the word capitalised only (Kaohsiung, Penang), as names are;
+    "Mayor" or "US" in a question are capitalised without being names of what is asked."""
+    return word.lower() in _index_proper()
+
+
+_IRREGULAR = {"led": "lead", "met": "meet", "took": "take", "made": "make", "won": "win",
+              "held": "hold", "gave": "give", "became": "become", "began": "begin", "went": "go",
+              "saw": "see", "said": "say", "told": "tell", "found": "find", "built": "build",
+              "brought": "bring", "signed": "sign", "chose": "choose", "spoke": "speak"}
+
+
 def _forms(word: str) -> list[str]:
-    """The word and its likely lemmas: companies -> company, visited -> visit."""
-    forms = [word]
+    """The word and its likely lemmas: companies -> company, visited -> visit, led -> lead."""
+    forms = [word, _IRREGULAR[word]] if word in _IRREGULAR else [word]
     for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
                          ("ing", ""), ("ing", "e")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -36,12 +48,22 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
-@lru_cache(maxsize=1)
 def _index() -> dict[str, tuple[str, ...]]:
+    return _load()[0]
+
+
+def _index_proper() -> frozenset[str]:
+    return _load()[1]
+
+
+@lru_cache(maxsize=1)
+def _load() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
     path = _dictionary_path()
     if path is None:
-        return {}
+        return {}, frozenset()
     index: dict[str, set[str]] = {}
+    capitalised: set[str] = set()
+    lower: set[str] = set()
     with gzip.open(path, mode="rt", encoding="utf-8") as lines:
         for line in lines:
             m = _LINE.match(line)
@@ -54,7 +76,8 @@ def _index() -> dict[str, tuple[str, ...]]:
                 key = _gloss_key(gloss)
                 if key:
                     index.setdefault(key, set()).add(simplified)
-    return {k: tuple(sorted(v)) for k, v in index.items()}
+                    (capitalised if gloss.strip()[:1].isupper() else lower).add(key)
+    return {k: tuple(sorted(v)) for k, v in index.items()}, frozenset(capitalised - lower)
 
 
 def _gloss_key(gloss: str) -> str:

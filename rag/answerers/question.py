@@ -116,13 +116,14 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
     return tuple(dict.fromkeys(words)), frozenset(categories), tuple(dict.fromkeys(names))
 
 
-def new_name(sentence: str, question: str) -> bool:
-    """True when the sentence names a person the question does not (a 誰 question's answer)."""
-    folded_q = fold(question)
+def new_name(sentence: str, query: Query) -> bool:
+    """True when the sentence names a person the question does not (a 誰 question's answer);
+    an English question's words count in their Chinese senses too."""
+    folded_q = " ".join([fold(query.text), *(a for alts in query.senses for a in alts)])
     latin = re.findall(r"[A-Z][a-z\u00c0-\u024f]+(?:[ -][A-Z][a-z\u00c0-\u024f]+)+", sentence)
     if any(fold(name) not in folded_q for name in latin):
         return True
-    return any(flag.startswith("nr") and len(w) >= 2 and w not in folded_q
+    return any(flag.startswith("nr") and len(w) >= 3 and w not in folded_q
                for w, flag in _pos_cut(fold(sentence)))
 
 
@@ -130,7 +131,7 @@ def _english(question: str, kinds: tuple[str, ...]) -> Query:
     """Words with their CC-CEDICT senses; two-word phrases ("sister city") first. A word
     without senses is kept only when capitalised: a name (Supermicro) must be matched, while
     an unknown common word tells nothing."""
-    from rag.answerers.lexicon import senses
+    from rag.answerers.lexicon import is_proper, senses
 
     tokens = [t.removesuffix("'s") for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", question)]
     words: dict[str, tuple[str, ...]] = {}
@@ -145,7 +146,8 @@ def _english(question: str, kinds: tuple[str, ...]) -> Query:
         i += 1
         if low in EN_STOP or len(low) < 2:
             continue
-        name = i > 1 and token[0].isupper() or token.isupper()
+        name = (token[0].isupper() and (is_proper(low) or not senses(low))
+                and not (i == 1 and low in EN_STOP))
         if senses(low) or name:
             words[low] = senses(low)
         if name:
