@@ -73,8 +73,10 @@ def test_lexicon_maps_english_words_and_phrases_to_chinese() -> None:
 
 def test_english_query_keeps_names_and_their_senses() -> None:
     q = analyse("How much did Supermicro pledge to invest in Kaohsiung?")
-    assert q.english and "supermicro" in q.names and "kaohsiung" in q.names
-    assert "高雄" in q.alternatives()["kaohsiung"]
+    assert q.english and q.names == ("kaohsiung",)  # CC-CEDICT knows Kaohsiung as a name
+    assert "supermicro" in q.words  # unknown to the dictionary: a word that must be found
+    assert "高雄" in q.alternatives()["kaohsiung"] and "投资" in q.alternatives()["invest"]
+    assert analyse("Which NVIDIA conference did Mayor Chen attend?").names == ("nvidia",)
 
 
 def test_missing_words_and_missing_units_are_measured() -> None:

@@ -129,8 +129,9 @@ def new_name(sentence: str, query: Query) -> bool:
 
 def _english(question: str, kinds: tuple[str, ...]) -> Query:
     """Words with their CC-CEDICT senses; two-word phrases ("sister city") first. A word
-    without senses is kept only when capitalised: a name (Supermicro) must be matched, while
-    an unknown common word tells nothing."""
+    without senses is kept only when capitalised (Supermicro must be found; an unknown common
+    word tells nothing). Names are the words CC-CEDICT knows as names only (Kaohsiung,
+    NVIDIA): a capitalised title such as "Mayor" is not one."""
     from rag.answerers.lexicon import is_proper, senses
 
     tokens = [t.removesuffix("'s") for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", question)]
@@ -146,9 +147,8 @@ def _english(question: str, kinds: tuple[str, ...]) -> Query:
         i += 1
         if low in EN_STOP or len(low) < 2:
             continue
-        name = (token[0].isupper() and (is_proper(low) or not senses(low))
-                and not (i == 1 and low in EN_STOP))
-        if senses(low) or name:
+        name = token[0].isupper() and is_proper(low)
+        if senses(low) or token[0].isupper():
             words[low] = senses(low)
         if name:
             names.append(low)
