@@ -86,6 +86,16 @@ def test_english_unanswerable_refused_in_english(assistant: Assistant) -> None:
     assert answer.refused and answer.text == REFUSALS["en"]
 
 
+def test_english_question_reaches_chinese_evidence_through_the_dictionary(
+        assistant: Assistant) -> None:
+    """"senior vice president" -> 資深 副總裁 (CC-CEDICT); the quote stays the article's text."""
+    answer = assistant.ask("Which Cisco senior vice president did the Kaohsiung city team meet?")
+    assert not answer.refused
+    assert answer.text.startswith("According to the articles (quoted in Chinese): ")
+    assert "Muhammad Issa" in answer.citations[0].quote
+    assert_quotes_exact(assistant, answer)
+
+
 def test_simplified_question_answered_in_simplified(assistant: Assistant) -> None:
     answer = assistant.ask("高雄何时加入IURC？")
     assert not answer.refused and "2025年8月" in answer.text
