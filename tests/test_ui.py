@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rag import ui, ui_render
+from rag import ui, ui_render, ui_style
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import InputError
@@ -252,6 +252,6 @@ def test_build_app_has_analytics_off_and_system_fonts(assistant: Assistant) -> N
     assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
     Settings.from_env()  # every entry point builds its settings before importing gradio
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
-    fonts = ui.theme()._font  # no gr.themes.GoogleFont: it would load from a CDN
+    fonts = ui_style.theme()._font  # no gr.themes.GoogleFont: it would load from a CDN
     assert fonts and all(isinstance(f, str) for f in fonts)
-    assert "googleapis" not in ui.CSS and "@import" not in ui.CSS
+    assert "googleapis" not in ui_style.CSS and "@import" not in ui_style.CSS
