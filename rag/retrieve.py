@@ -16,14 +16,25 @@ from rag.embed import Embedder, get_embedder
 from rag.errors import ConfigError, InputError
 from rag.fusion import METHODS, rrf, score_fusion
 from rag.lexical import TOKENIZERS, LexicalIndex, date_int, load_fresh
+from rag.lexicon import chinese_terms
 from rag.manifest import Manifest
 from rag.rerank import Reranker, get_reranker
 from rag.schema import Article, Passage
+from rag.text import detect_language
 
 log = logging.getLogger(__name__)
 MAX_LEXICAL_QUERY_CHARS = 2000
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 _EMOJI_ETC = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200d]")
+
+
+def lexical_query(query: str) -> str:
+    """What BM25 looks up. English words share no characters with Chinese text, so an
+    English query also carries the words' CC-CEDICT senses (Penang -> 槟城); the dense
+    retriever alone ranked the right article first for 6 of 10 English gold questions."""
+    if detect_language(query) != "en":
+        return query
+    return f"{query} {chinese_terms(query)}".strip()
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,7 @@ class Retriever:
         assert self._lexical is not None
         lex = self._lexical
         mask = lex.mask(filters.after, filters.before, filters.article_ids)
-        hits = lex.search(query[:MAX_LEXICAL_QUERY_CHARS], n, mask)
+        hits = lex.search(lexical_query(query)[:MAX_LEXICAL_QUERY_CHARS], n, mask)
         return {lex.chunk_ids[row]: score for row, score in hits}
 
     def _fuse(self, runs: dict[str, dict[str, float]]) -> dict[str, float]:

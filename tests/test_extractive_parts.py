@@ -7,8 +7,8 @@ import pytest
 
 from rag.answerers.evidence import coverage, gather, presence, resolve, sentence_units
 from rag.answerers.extractive import ExtractiveAnswerer
-from rag.answerers.lexicon import senses
 from rag.answerers.question import analyse, new_name, split_parts
+from rag.lexicon import chinese_terms, read_english, senses
 from rag.schema import Passage
 
 
@@ -69,6 +69,16 @@ def test_lexicon_maps_english_words_and_phrases_to_chinese() -> None:
     assert "投资" in senses("invest") and "代表团" in senses("delegations")
     assert "副市长" in senses("deputy mayor")
     assert senses("zzzqx") == ()
+
+
+def test_read_english_keeps_content_words_phrases_and_names() -> None:
+    text = "Did the deputy mayor invest in Penang's Supermicro?"
+    glosses = {g.word: g for g in read_english(text)}
+    assert set(glosses) == {"deputy mayor", "invest", "penang", "supermicro"}
+    assert glosses["penang"].name and not glosses["deputy mayor"].name
+    assert glosses["supermicro"].senses == ()  # unknown, kept: it is capitalised
+    assert "投资" in glosses["invest"].senses
+    assert chinese_terms("the of and") == "" and read_english("") == []
 
 
 def test_english_query_keeps_names_and_their_senses() -> None:

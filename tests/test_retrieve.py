@@ -15,7 +15,7 @@ from rag.config import Settings
 from rag.errors import ConfigError, IndexEmptyError, InputError
 from rag.lexical import LexicalIndex
 from rag.manifest import Manifest
-from rag.retrieve import Filters, Retriever
+from rag.retrieve import Filters, Retriever, lexical_query
 from rag.schema import Passage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,24 @@ def test_english_names_find_their_article(retrievers: dict[str, Retriever], quer
     passages = retrievers["hybrid"].retrieve(query, k=5)
     assert passages[0].article_id == article
     assert query.lower() in passages[0].text.lower()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+def test_english_question_finds_chinese_article_through_word_senses(
+        retrievers: dict[str, Retriever], mode: str) -> None:
+    # No English word of this question occurs in the Penang article; its senses do.
+    passages = retrievers[mode].retrieve(
+        "Which Kaohsiung deputy mayor led the delegation to Penang?", k=5)
+    assert passages[0].article_id == PENANG
+    assert "檳城" in passages[0].text
+
+
+def test_lexical_query_adds_chinese_senses_to_english_only() -> None:
+    english = lexical_query("Which deputy mayor led the delegation to Penang?")
+    assert english.startswith("Which deputy mayor")
+    assert {"副市长", "代表团", "槟城"} <= set(english.split())
+    assert lexical_query("檳城副市長是誰") == "檳城副市長是誰"
+    assert lexical_query("高雄 IURC") == "高雄 IURC"  # mixed text is Chinese
 
 
 def test_hybrid_passages_carry_both_scores_and_differ(retrievers: dict[str, Retriever]) -> None:

