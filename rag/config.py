@@ -15,6 +15,8 @@ from rag.text import bundled_tiktoken_cache
 
 PREFIX = "RAG_"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Benchmark data (DRCD, CMRC 2018, CRUD-RAG) is read where it lies, never copied into the repo.
+DEFAULT_BENCHMARKS_DIR = PROJECT_ROOT.parent / "shared" / "benchmarks"
 
 
 def shipped_corpus_dir() -> Path:
@@ -59,6 +61,7 @@ class Settings:
     llm_timeout: float = 60.0
     llm_retries: int = 2
     max_question_chars: int = 500
+    benchmarks_dir: Path = DEFAULT_BENCHMARKS_DIR  # eval/train/bench data, read in place
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
