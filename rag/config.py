@@ -41,6 +41,7 @@ class Settings:
     chunk_overlap_sentences: int = 1
     tokenizer: str = "o200k_base"
     near_dup_threshold: float = 0.9
+    max_article_bytes: int = 2_000_000  # larger inputs are refused with a message, not chunked
     # retrieval
     top_k: int = 5
     lexical_tokenizer: str = "bigram"  # bigram | jieba | both; see docs/retrieval.md
