@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
+import opencc
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD_PATH = ROOT / "eval" / "data" / "gold.jsonl"
+README_PATH = ROOT / "eval" / "data" / "README.md"
+
+# The split rule, as eval/data/README.md states it on its first line (checked below).
+SPLIT_RULE = (
+    "split rule: g-items (the first 112) and dialogues: within each category, sorted by id, "
+    "0-based even positions are tune and odd positions heldout; h-items are all heldout"
+)
 
 
 def _corpus_dir() -> Path:
@@ -35,6 +46,7 @@ CATEGORIES = {
     "paraphrase",
     "unanswerable",
     "false_premise",
+    "keyword",
 }
 LANGS = {"zh-Hant", "zh-Hans", "en"}
 UNANSWERABLE_CATEGORIES = {"unanswerable", "false_premise"}
@@ -49,9 +61,16 @@ MIN_PER_CATEGORY = {
     "paraphrase": 6,
     "unanswerable": 10,
     "false_premise": 5,
+    "keyword": 6,
 }
 MIN_ITEMS = 85
 MIN_NOT_ANSWERABLE = 15
+# Items written later, by someone who does not build the answerer, as held-out data only.
+NEW_PREFIX = "h"
+MIN_NEW = 48
+MIN_NEW_UNANSWERABLE = 12
+MIN_NEW_PER_LANG = {"en": 8, "zh-Hans": 8}
+SPLITS = ("tune", "heldout")
 FIELDS = {
     "id": str,
     "question": str,
@@ -61,6 +80,7 @@ FIELDS = {
     "article_ids": list,
     "evidence": list,
     "category": str,
+    "split": str,
 }
 REPORTER_PREFIX = "新聞視界時報 記者"
 RELATED_MARKER = "相關新聞"
@@ -86,8 +106,42 @@ def _line_sentences(line: str) -> list[str]:
     return [m.group(0) for m in re.finditer(r"[^。！？]*[。！？]", line)]
 
 
-@pytest.fixture(scope="module")
-def bodies() -> dict[str, list[str]]:
+def allowed_spans(lines: list[str]) -> set[str]:
+    """Whole body lines plus every complete sentence inside them."""
+    return set(lines) | {s for ln in lines for s in _line_sentences(ln)}
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """NFKC, lower case, Traditional->Simplified, no whitespace: the same steps as
+    eval.metrics.fold, restated so that the data checks do not depend on the code they judge."""
+    folded = _t2s().convert(unicodedata.normalize("NFKC", text).lower())
+    return "".join(ch for ch in folded if not ch.isspace())
+
+
+def missing_key_facts(key_facts: list[list[str]], evidence: list[str]) -> list[list[str]]:
+    """The key-fact groups none of whose alternatives occurs (folded) in the evidence."""
+    joined = fold("\n".join(evidence))
+    return [group for group in key_facts if not any(fold(alt) in joined for alt in group)]
+
+
+def parity_split(records: Iterable[dict]) -> dict[str, str]:
+    """The split rule: within each category, sorted by id, even positions tune, odd heldout."""
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for rec in records:
+        by_category[rec["category"]].append(rec["id"])
+    return {
+        rid: SPLITS[pos % 2]
+        for ids in by_category.values()
+        for pos, rid in enumerate(sorted(ids))
+    }
+
+
+def load_bodies() -> dict[str, list[str]]:
     assert CORPUS_DIR.is_dir(), f"corpus not found at {CORPUS_DIR}"
     found = {p.stem: article_body(p) for p in sorted(CORPUS_DIR.glob("*.txt"))}
     assert len(found) == 5, f"expected 5 articles in {CORPUS_DIR}, found {len(found)}"
@@ -95,18 +149,28 @@ def bodies() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def items() -> list[dict]:
-    assert GOLD_PATH.is_file(), f"missing {GOLD_PATH}"
+def bodies() -> dict[str, list[str]]:
+    return load_bodies()
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    """One JSON object per line, no blank lines."""
+    assert path.is_file(), f"missing {path}"
     out = []
-    for n, line in enumerate(GOLD_PATH.read_text(encoding="utf-8").splitlines(), start=1):
-        assert line.strip(), f"gold.jsonl line {n} is blank"
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        assert line.strip(), f"{path.name} line {n} is blank"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:  # pragma: no cover - message only
-            pytest.fail(f"gold.jsonl line {n} is not valid JSON: {exc}")
-        assert isinstance(obj, dict), f"gold.jsonl line {n} is not a JSON object"
+            pytest.fail(f"{path.name} line {n} is not valid JSON: {exc}")
+        assert isinstance(obj, dict), f"{path.name} line {n} is not a JSON object"
         out.append(obj)
     return out
+
+
+@pytest.fixture(scope="module")
+def items() -> list[dict]:
+    return load_jsonl(GOLD_PATH)
 
 
 def test_item_count(items: list[dict]) -> None:
@@ -117,8 +181,15 @@ def test_ids_unique_and_well_formed(items: list[dict]) -> None:
     ids = [it["id"] for it in items]
     dupes = [i for i, c in Counter(ids).items() if c > 1]
     assert not dupes, f"duplicate ids: {dupes}"
-    bad = [i for i in ids if not re.fullmatch(r"g\d{3}", i)]
-    assert not bad, f"ids must look like g001: {bad}"
+    bad = [i for i in ids if not re.fullmatch(r"[gh]\d{3}", i)]
+    assert not bad, f"ids must look like g001 (original) or h001 (held-out writes): {bad}"
+    assert ids == sorted(ids), "items must stay in id order (g before h)"
+
+
+def test_questions_unique(items: list[dict]) -> None:
+    seen = Counter(fold(it["question"]) for it in items)
+    dupes = [q for q, c in seen.items() if c > 1]
+    assert not dupes, f"the same question twice (after folding): {dupes}"
 
 
 def test_fields_and_types(items: list[dict]) -> None:
@@ -129,6 +200,7 @@ def test_fields_and_types(items: list[dict]) -> None:
         assert it["question"].strip(), f"{it['id']}: empty question"
         assert it["lang"] in LANGS, f"{it['id']}: bad lang {it['lang']}"
         assert it["category"] in CATEGORIES, f"{it['id']}: bad category {it['category']}"
+        assert it["split"] in SPLITS, f"{it['id']}: bad split {it['split']}"
         for group in it["key_facts"]:
             assert isinstance(group, list) and group, f"{it['id']}: key-fact group must be a list"
             assert all(isinstance(a, str) and a.strip() for a in group), it["id"]
@@ -182,14 +254,9 @@ def test_article_ids_exist(items: list[dict], bodies: dict[str, list[str]]) -> N
         assert not unknown, f"{it['id']}: unknown article ids {unknown}"
 
 
-def _allowed_spans(lines: list[str]) -> set[str]:
-    """Whole body lines plus every complete sentence inside them."""
-    return set(lines) | {s for ln in lines for s in _line_sentences(ln)}
-
-
 def test_evidence_is_verbatim_body_text(items: list[dict], bodies: dict[str, list[str]]) -> None:
     for it in items:
-        per_article = {a: _allowed_spans(bodies.get(a, [])) for a in it["article_ids"]}
+        per_article = {a: allowed_spans(bodies.get(a, [])) for a in it["article_ids"]}
         allowed = set().union(*per_article.values()) if per_article else set()
         for sent in it["evidence"]:
             assert sent in allowed, (
@@ -210,9 +277,37 @@ def test_evidence_never_from_related_news(items: list[dict]) -> None:
 
 
 def test_key_facts_occur_in_evidence(items: list[dict]) -> None:
+    # Folded, so a group may list its Traditional, Simplified and full-width forms freely.
     for it in items:
-        joined = "\n".join(it["evidence"])
-        for group in it["key_facts"]:
-            assert any(alt in joined for alt in group), (
-                f"{it['id']}: no alternative of key-fact group {group} occurs in the evidence"
-            )
+        missing = missing_key_facts(it["key_facts"], it["evidence"])
+        assert not missing, f"{it['id']}: no alternative of {missing} occurs in the evidence"
+
+
+def test_split_rule(items: list[dict]) -> None:
+    original = [it for it in items if not it["id"].startswith(NEW_PREFIX)]
+    expected = parity_split(original)
+    expected.update({it["id"]: "heldout" for it in items if it["id"].startswith(NEW_PREFIX)})
+    wrong = {it["id"]: it["split"] for it in items if it["split"] != expected[it["id"]]}
+    assert not wrong, f"items off the split rule ({SPLIT_RULE}): {wrong}"
+
+
+def test_split_rule_documented() -> None:
+    first = README_PATH.read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"<!-- {SPLIT_RULE} -->", f"{README_PATH} must open with the split rule"
+
+
+def test_both_halves_hold_every_kind(items: list[dict]) -> None:
+    for split in SPLITS:
+        half = [it for it in items if it["split"] == split]
+        assert sum(not it["answerable"] for it in half) >= 8, f"{split}: too few unanswerable"
+        assert {it["lang"] for it in half} == LANGS, f"{split}: a language is missing"
+
+
+def test_new_heldout_minimums(items: list[dict]) -> None:
+    new = [it for it in items if it["id"].startswith(NEW_PREFIX)]
+    assert len(new) >= MIN_NEW, f"{len(new)} new held-out items, need {MIN_NEW}"
+    unanswerable = sum(not it["answerable"] for it in new)
+    assert unanswerable >= MIN_NEW_UNANSWERABLE, f"{unanswerable} new unanswerable items"
+    langs = Counter(it["lang"] for it in new)
+    short = {lang: langs[lang] for lang, m in MIN_NEW_PER_LANG.items() if langs[lang] < m}
+    assert not short, f"new items per language below minimum: {short}"
