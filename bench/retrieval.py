@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +202,8 @@ def _source_articles(manifest: Manifest) -> list[tuple[Article, list[Chunk]]]:
     for aid, idx, start, end, n_tokens, text in manifest.db.execute(
             "SELECT article_id, idx, start, end, n_tokens, text FROM chunks "
             "ORDER BY article_id, idx"):
-        articles[aid][1].append(Chunk(aid, idx, text, start, end, n_tokens))
+        articles[aid][1].append(Chunk(article_id=aid, index=idx, text=text, start=start, end=end,
+                                      n_tokens=n_tokens))
     return [(a, chunks) for a, chunks in articles.values() if chunks]
 
 
@@ -212,9 +214,8 @@ def _replicas(articles: list[tuple[Article, list[Chunk]]],
     while True:
         for article, chunks in articles:
             aid = f"{article.article_id}~{r}"
-            copy = Article(aid, article.title, article.body, article.date, source=aid)
-            yield copy, [Chunk(aid, c.index, c.text, c.start, c.end, c.n_tokens)
-                         for c in chunks], article.article_id
+            copy = replace(article, article_id=aid, source=aid, reporter="", outlet="", url="")
+            yield copy, [replace(c, article_id=aid) for c in chunks], article.article_id
             total += len(chunks)
             if total >= scale:
                 return

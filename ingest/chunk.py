@@ -32,8 +32,8 @@ def chunk_article(
         while j < len(units) and _ok(body[units[i].start : units[j].end], max_tokens, count, fits):
             j += 1
         text = body[units[i].start : units[j - 1].end]
-        chunks.append(Chunk(article.article_id, len(chunks), text, units[i].start,
-                            units[j - 1].end, count(text)))
+        chunks.append(Chunk(article_id=article.article_id, index=len(chunks), text=text,
+                            start=units[i].start, end=units[j - 1].end, n_tokens=count(text)))
         if j >= len(units):
             break
         i = max(j - overlap_sentences, i + 1)  # always make progress

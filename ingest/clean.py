@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from ingest.load import RawDoc
+from rag.dates import parse_date
 from rag.schema import Article
 
 # Site chrome of the news-page format; one line each, matched after stripping whitespace.
@@ -63,8 +63,8 @@ def clean_news(text: str, article_id: str, source: str = "") -> Article:
         if line == title and not body:
             continue  # the page repeats the title under the header image
         body.append(line)
-    return Article(article_id, title or article_id, "\n".join(body), date_iso, reporter, outlet,
-                   source)
+    return Article(article_id=article_id, title=title or article_id, body="\n".join(body),
+                   date=date_iso, reporter=reporter, outlet=outlet, source=source)
 
 
 def clean_plain(text: str, article_id: str, source: str = "", markdown: bool = False) -> Article:
@@ -76,7 +76,7 @@ def clean_plain(text: str, article_id: str, source: str = "", markdown: bool = F
         title = lines.pop(0).lstrip("#").strip()
     if markdown:
         lines = [re.sub(r"^#{1,6}\s*", "", line) for line in lines]
-    return Article(article_id, title, "\n".join(lines), "", "", "", source)
+    return Article(article_id=article_id, title=title, body="\n".join(lines), source=source)
 
 
 def from_record(doc: RawDoc) -> Article:
@@ -94,37 +94,6 @@ def from_record(doc: RawDoc) -> Article:
         source=doc.source,
         url=str(rec.get("url") or ""),
     )
-
-
-_NUMERIC_DATE = re.compile(r"(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})")
-_CJK_DATE = re.compile(r"(\d{2,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-
-
-def parse_date(value: str) -> str:
-    """ISO 8601 date from 2/7/2026 (month/day/year, as the news site writes), 2026-02-07,
-    2026/2/7, 2026年2月7日,民國 115年2月7日 or an ISO timestamp; "" when there is none."""
-    value = value.strip()
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        pass
-    if m := _CJK_DATE.search(value):
-        y, mo, d = (int(g) for g in m.groups())
-        y = y + 1911 if y < 1000 else y  # 民國 year
-        return _iso(y, mo, d)
-    if m := _NUMERIC_DATE.search(value):
-        a, b, c = (int(g) for g in m.groups())
-        return _iso(a, b, c) if a > 31 else _iso(c, a, b)
-    return ""
-
-
-def _iso(year: int, month: int, day: int) -> str:
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return ""
 
 
 def html_to_text(html: str) -> str:

@@ -17,8 +17,9 @@ from ingest.dedup import band_keys, jaccard, shingles
 from ingest.load import Problem, RawDoc, iter_files, load_file
 from rag import store
 from rag.config import Settings
+from rag.dates import date_int
 from rag.embed import Embedder, get_embedder
-from rag.lexical import date_int, load_fresh
+from rag.lexical import load_fresh
 from rag.manifest import Entry, Manifest, delete_article, put_article
 from rag.schema import Article, Chunk
 from rag.text import content_hash, count_tokens

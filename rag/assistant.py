@@ -12,11 +12,11 @@ from rag.answerers import Answerer, get_answerer, resolve_name
 from rag.cite import verify
 from rag.config import Settings
 from rag.errors import InputError, LLMError
+from rag.lang import detect_language
 from rag.prompt import refusal
-from rag.retrieve import Filters, Retriever
+from rag.retrieve import Retriever
 from rag.rewrite import rewrite_by_rule, turns
-from rag.schema import Answer, Citation, Passage
-from rag.text import detect_language
+from rag.schema import Answer, Citation, Filters, Passage
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - started
         if not passages:
             timings["total"] = timings["retrieve"]
-            yield Answer(question, refusal(lang), True, (), (), self.backend, False,
-                         tuple(notices), timings)
+            yield Answer(question=question, text=refusal(lang), refused=True,
+                         backend=self.backend, notices=tuple(notices), timings=timings)
             return
         draft, fallback = yield from self._draft(standalone, passages, lang, notices)
         timings["answer"] = time.perf_counter() - started - timings["retrieve"]
@@ -77,8 +77,10 @@ class Assistant:
         notices.extend(verified.notes)
         citations = tuple(self._checked(c) for c in verified.citations)
         timings["total"] = time.perf_counter() - started
-        yield Answer(question, verified.text, verified.refused, citations, tuple(passages),
-                     "extractive" if fallback else self.backend, fallback, tuple(notices), timings)
+        yield Answer(question=question, text=verified.text, refused=verified.refused,
+                     citations=citations, passages=tuple(passages),
+                     backend="extractive" if fallback else self.backend, fallback=fallback,
+                     notices=tuple(notices), timings=timings)
 
     def standalone(self, question: str, history: Sequence[Any] | None) -> str:
         if not turns(history):
@@ -133,5 +135,5 @@ def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
     if filters is None or isinstance(filters, Filters):
         return filters or Filters()
     ids = filters.get("article_ids")
-    return Filters(filters.get("after") or None, filters.get("before") or None,
-                   tuple(ids) if ids is not None else None)
+    return Filters(after=filters.get("after") or None, before=filters.get("before") or None,
+                   article_ids=tuple(ids) if ids is not None else None)

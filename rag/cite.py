@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.prompt import REFUSALS, annotate_relative_dates, refusal
+from rag.dates import annotate_relative_dates
+from rag.prompt import REFUSALS, refusal
 from rag.schema import Citation, Passage
 from rag.text import Span, fold, split_sentences
 
@@ -127,5 +128,6 @@ def best_span(passage: Passage, claims: Sequence[str]) -> Span:
 
 def _citation(n: int, passage: Passage, claims: Sequence[str]) -> Citation:
     span = best_span(passage, claims)
-    return Citation(n, passage.article_id, passage.title, passage.date, span.text,
-                    passage.start + span.start, passage.start + span.end, passage.chunk_id)
+    return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date,
+                    quote=span.text, start=passage.start + span.start,
+                    end=passage.start + span.end, chunk_id=passage.chunk_id)

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from rag.dates import date_int
+from rag.lang import CJK_RUN
 from rag.manifest import Manifest
 from rag.text import fold
 
 FORMAT_VERSION = 2  # 2: term counts saved for incremental refreshes
 TOKENIZERS = ("bigram", "jieba", "both")
 K1, B = 1.2, 0.75
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
 
@@ -31,7 +32,7 @@ def tokenize(text: str, mode: str = "bigram") -> list[str]:
         raise ValueError(f"unknown lexical tokenizer {mode!r}; use one of {TOKENIZERS}")
     folded = fold(text)
     tokens = _WORD.findall(folded)
-    for run in _CJK_RUN.findall(folded):
+    for run in CJK_RUN.findall(folded):
         if mode in ("bigram", "both"):
             tokens.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
         if mode in ("jieba", "both"):
@@ -241,12 +242,6 @@ def _bm25(tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csc_matrix:
     data = tf.data * (K1 + 1) / (tf.data + row_norm) * idf[tf.indices]
     weights = sparse.csr_matrix((data.astype(np.float32), tf.indices, tf.indptr), shape=tf.shape)
     return weights.tocsc()
-
-
-def date_int(iso: str) -> int:
-    """'2025-04-16' -> 20250416; '' -> 0."""
-    digits = re.sub(r"\D", "", iso or "")[:8]
-    return int(digits.ljust(8, "0")) if digits else 0
 
 
 def load_fresh(folder: Path, manifest: Manifest, mode: str) -> LexicalIndex:

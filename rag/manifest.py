@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,29 @@ CREATE TABLE IF NOT EXISTS pending (article_id TEXT PRIMARY KEY);
 """
 
 
+_ARTICLE_COLUMNS = "article_id, title, body, date, reporter, outlet, source, url"
+
+
+def _article(row: sqlite3.Row) -> Article:
+    return Article(**{name: row[name] for name in _ARTICLE_COLUMNS.split(", ")})
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredChunk:
+    """A committed chunk with the metadata of its article that a Passage needs."""
+
+    chunk_id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    title: str
+    date: str
+    reporter: str
+    source: str
+
+
 @dataclass(frozen=True)
 class Entry:
     """What the manifest knows of one article."""
@@ -47,6 +70,7 @@ class Manifest:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 
@@ -69,15 +93,32 @@ class Manifest:
 
     def entries(self) -> dict[str, Entry]:
         rows = self.db.execute(
-            "SELECT article_id, title, body, date, reporter, outlet, source, url, content_hash, "
-            "duplicate_of FROM articles")
-        return {r[0]: Entry(Article(*r[:8]), r[8], r[9]) for r in rows}
+            f"SELECT {_ARTICLE_COLUMNS}, content_hash, duplicate_of FROM articles")
+        return {r["article_id"]: Entry(_article(r), r["content_hash"], r["duplicate_of"])
+                for r in rows}
 
     def article(self, article_id: str) -> Article | None:
-        row = self.db.execute(
-            "SELECT article_id, title, body, date, reporter, outlet, source, url FROM articles "
-            "WHERE article_id=?", (article_id,)).fetchone()
-        return Article(*row) if row else None
+        row = self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE article_id=?",
+                              (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def stored_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The committed chunks among `chunk_ids`, with their article's metadata, by chunk id
+        (a chunk in Chroma but not here belongs to an interrupted ingest and is left out)."""
+        out: dict[str, StoredChunk] = {}
+        ids = list(dict.fromkeys(chunk_ids))
+        for i in range(0, len(ids), 500):  # SQLite caps bound parameters per statement
+            part = ids[i : i + 500]
+            rows = self.db.execute(
+                "SELECT c.chunk_id, c.article_id, c.idx, c.start, c.end, c.text, a.title, a.date, "
+                "a.reporter, a.source FROM chunks c JOIN articles a USING(article_id) "
+                f"WHERE c.chunk_id IN ({','.join('?' * len(part))})", part)
+            for r in rows:
+                out[r["chunk_id"]] = StoredChunk(
+                    chunk_id=r["chunk_id"], article_id=r["article_id"], index=r["idx"],
+                    start=r["start"], end=r["end"], text=r["text"], title=r["title"],
+                    date=r["date"], reporter=r["reporter"], source=r["source"])
+        return out
 
     def count(self) -> tuple[int, int]:
         """(indexed articles, chunks); duplicates are not counted as articles."""

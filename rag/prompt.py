@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import date, timedelta
 
+from rag.dates import annotate_relative_dates
 from rag.schema import Passage
 from rag.text import count_tokens
 
@@ -59,43 +58,3 @@ def format_passages(passages: Sequence[Passage], budget_tokens: int = 3000,
         blocks.append(block)
         used += cost
     return "\n\n".join(blocks), len(blocks)
-
-
-_RELATIVE = re.compile(r"(昨|今|前|明)\s*[(（]\s*(\d{1,2})\s*[)）]\s*日")
-_BARE_DAY = re.compile(r"(?<![\d月])(?:[(（]\s*(\d{1,2})\s*[)）]|(?<=於)(\d{1,2}))\s*日")
-_OFFSETS = {"昨": -1, "今": 0, "前": -2, "明": 1}
-
-
-def resolve_day(article_date: str, day: int, hint: str = "") -> str:
-    """ISO date of 'day N' near the article date: the latest such day not after it (or 明日)."""
-    try:
-        base = date.fromisoformat(article_date)
-    except ValueError:
-        return ""
-    if hint in _OFFSETS:
-        guess = base + timedelta(days=_OFFSETS[hint])
-        if guess.day == day:
-            return guess.isoformat()
-    for back in range(0, 31):  # "(6)日" in a news story means the most recent 6th
-        candidate = base - timedelta(days=back)
-        if candidate.day == day:
-            return candidate.isoformat()
-    return ""
-
-
-def annotate_relative_dates(text: str, article_date: str) -> str:
-    """'昨(18)日' -> '昨(18)日〔2024-10-18〕' given the article date, so nobody has to guess."""
-    if not article_date:
-        return text
-
-    def relative(m: re.Match[str]) -> str:
-        iso = resolve_day(article_date, int(m.group(2)), m.group(1))
-        return f"{m.group(0)}〔{iso}〕" if iso else m.group(0)
-
-    def bare(m: re.Match[str]) -> str:
-        iso = resolve_day(article_date, int(m.group(1) or m.group(2)))
-        return f"{m.group(0)}〔{iso}〕" if iso else m.group(0)
-
-    text = _RELATIVE.sub(relative, text)
-    return _BARE_DAY.sub(lambda m: m.group(0) if text[m.end():m.end() + 1] == "〔" else bare(m),
-                         text)

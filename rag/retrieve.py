@@ -5,22 +5,20 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from rag import store
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import ConfigError, InputError
 from rag.fusion import METHODS, rrf, score_fusion
-from rag.lexical import TOKENIZERS, LexicalIndex, date_int, load_fresh
+from rag.lang import detect_language
+from rag.lexical import TOKENIZERS, LexicalIndex, load_fresh
 from rag.lexicon import chinese_terms
 from rag.manifest import Manifest
 from rag.rerank import Reranker, get_reranker
-from rag.schema import Article, Passage
-from rag.text import detect_language
+from rag.schema import Article, Filters, Passage
 
 log = logging.getLogger(__name__)
 MAX_LEXICAL_QUERY_CHARS = 2000
@@ -35,31 +33,6 @@ def lexical_query(query: str) -> str:
     if detect_language(query) != "en":
         return query
     return f"{query} {chinese_terms(query)}".strip()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Date range (ISO, inclusive) and article ids; applied inside each retriever."""
-
-    after: str | None = None
-    before: str | None = None
-    article_ids: tuple[str, ...] | None = None
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        clauses: list[dict[str, Any]] = []
-        if self.after:
-            clauses.append({"date_int": {"$gte": date_int(self.after)}})
-        if self.before:
-            clauses.append({"date_int": {"$lte": date_int(self.before)}})
-            clauses.append({"date_int": {"$gt": 0}})
-        if self.article_ids is not None:
-            clauses.append({"article_id": {"$in": list(self.article_ids)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def is_empty_selection(self) -> bool:
-        return self.article_ids is not None and not self.article_ids
 
 
 class Retriever:
@@ -86,7 +59,8 @@ class Retriever:
     # ---------------------------------------------------------------- public
     def retrieve(self, query: str, k: int = 10, after: str | None = None,
                  before: str | None = None, article_ids: list[str] | None = None) -> list[Passage]:
-        filters = Filters(after, before, tuple(article_ids) if article_ids is not None else None)
+        filters = Filters(after=after, before=before,
+                          article_ids=tuple(article_ids) if article_ids is not None else None)
         passages, _ = self.search(query, k, filters)
         return passages
 
@@ -178,15 +152,17 @@ class Retriever:
     def _passages(self, ranked: list[str], fused: dict[str, float],
                   runs: dict[str, dict[str, float]]) -> list[Passage]:
         assert self._manifest is not None
-        rows = {r[0]: r for r in _chunk_rows(self._manifest, ranked)}
+        rows = self._manifest.stored_chunks(ranked)
         out = []
         for cid in ranked:
-            if cid not in rows:  # in Chroma but not committed: an interrupted ingest
+            row = rows.get(cid)
+            if row is None:  # in Chroma but not committed: an interrupted ingest
                 continue
-            _, article_id, idx, start, end, text, title, date, reporter, source = rows[cid]
-            scores = {name: run[cid] for name, run in runs.items() if cid in run}
-            out.append(Passage(cid, article_id, title, date, idx, text, start, end,
-                               fused[cid], scores, reporter, source))
+            out.append(Passage(
+                chunk_id=cid, article_id=row.article_id, title=row.title, date=row.date,
+                index=row.index, text=row.text, start=row.start, end=row.end, score=fused[cid],
+                scores={name: run[cid] for name, run in runs.items() if cid in run},
+                reporter=row.reporter, source=row.source))
         return out
 
     def _rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
@@ -207,16 +183,6 @@ def _check_settings(settings: Settings) -> None:
                           "lexical_tokenizer must be one of " + ", ".join(TOKENIZERS))
 
 
-def _chunk_rows(manifest: Manifest, chunk_ids: list[str]) -> list[tuple[Any, ...]]:
-    if not chunk_ids:
-        return []
-    marks = ",".join("?" * len(chunk_ids))
-    return manifest.db.execute(
-        "SELECT c.chunk_id, c.article_id, c.idx, c.start, c.end, c.text, a.title, a.date, "
-        f"a.reporter, a.source FROM chunks c JOIN articles a USING(article_id) "
-        f"WHERE c.chunk_id IN ({marks})", chunk_ids).fetchall()
-
-
 def _drop_overlaps(passages: list[Passage], k: int) -> list[Passage]:
     """Keep the best of overlapping chunks (neighbours share a sentence) so k passages differ."""
     chosen: list[Passage] = []
@@ -232,7 +198,3 @@ def _drop_overlaps(passages: list[Passage], k: int) -> list[Passage]:
 def _overlap(a: Passage, b: Passage) -> float:
     inter = min(a.end, b.end) - max(a.start, b.start)
     return max(inter, 0) / max(1, min(a.end - a.start, b.end - b.start))
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))

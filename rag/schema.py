@@ -1,12 +1,16 @@
-"""Public data types, frozen dataclasses: Article, Chunk, Passage, Citation, Answer."""
+"""Public data types, frozen dataclasses: Article, Chunk, Filters, Passage, Citation, Draft,
+Answer. Records with more than four fields are keyword-only, so same-typed fields cannot swap."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.dates import date_int, iso_date
+from rag.errors import InputError
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """A cleaned article: body is the text that chunk offsets and citation quotes index into."""
 
@@ -20,7 +24,7 @@ class Article:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Chunk:
     """A run of whole sentences of one article; body[start:end] == text."""
 
@@ -37,6 +41,47 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Date range (ISO, inclusive) and article ids; applied inside every retrieval signal.
+    Bad or reversed dates raise InputError here, so no face can silently drop a bound."""
+
+    after: str | None = None
+    before: str | None = None
+    article_ids: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        after = iso_date(self.after, "開始日期", "start date (--after)")
+        before = iso_date(self.before, "結束日期", "end date (--before)")
+        if after and before and after > before:
+            raise InputError(f"開始日期 {after} 晚於結束日期 {before}。 "
+                             f"The start date {after} is after the end date {before}.")
+        object.__setattr__(self, "after", after)
+        object.__setattr__(self, "before", before)
+        if self.article_ids is not None:
+            object.__setattr__(self, "article_ids", tuple(self.article_ids))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.after or self.before or self.article_ids is not None)
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.after:
+            clauses.append({"date_int": {"$gte": date_int(self.after)}})
+        if self.before:
+            clauses.append({"date_int": {"$lte": date_int(self.before)}})
+            clauses.append({"date_int": {"$gt": 0}})
+        if self.article_ids is not None:
+            clauses.append({"article_id": {"$in": list(self.article_ids)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def is_empty_selection(self) -> bool:
+        return self.article_ids is not None and not self.article_ids
+
+
+@dataclass(frozen=True, kw_only=True)
 class Passage:
     """A retrieved chunk with its article metadata and the score of each retriever."""
 
@@ -68,7 +113,7 @@ class Passage:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Citation:
     """Marker [n] of an answer: the exact quote, article.body[start:end] == quote."""
 
@@ -94,6 +139,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """What an answerer returns before verification: its text with [n] markers, whether it
+    refuses (a flag, never detected from the wording), and how many of the passages it was
+    actually shown (a token budget may drop the last ones; markers past it are invalid)."""
+
+    text: str
+    refused: bool = False
+    shown: int | None = None  # None: every passage
+
+
+@dataclass(frozen=True, kw_only=True)
 class Answer:
     """What `Assistant.ask` returns."""
 

@@ -82,30 +82,6 @@ def fold(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-# Characters OpenCC would "convert" to Traditional but that Taiwanese text writes as they are.
-_SHARED_FORMS = frozenset("台里面后只干松征范制表准系么冲周志游布才云几")
-
-
-def detect_language(text: str) -> str:
-    """'en', 'zh-Hans' or 'zh-Hant' for a question; Traditional unless Simplified-only
-    characters outnumber Traditional-only ones."""
-    cjk = _CJK.findall(text)
-    if not cjk:
-        return "en" if re.search(r"[A-Za-z]", text) else "zh-Hant"
-    traditional_only = sum(1 for ch in cjk if to_simplified(ch) != ch)
-    simplified_only = sum(1 for ch in cjk
-                          if ch not in _SHARED_FORMS and _s2t_plain().convert(ch) != ch)
-    return "zh-Hans" if simplified_only > traditional_only else "zh-Hant"
-
-
-@lru_cache(maxsize=1)
-def _s2t_plain() -> Any:
-    import opencc
-
-    return opencc.OpenCC("s2t")
-
-
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -138,7 +138,7 @@ def _body_with_long_sentence() -> tuple[Article, Span]:
     long_sentence = "，".join(f"{clause}第{i}項" for i in range(40)) + "。"
     nocomma = "智慧交通" * 150 + "。"  # no clause marks at all: must be cut by tokens
     body = "\n".join(["開場的一句話。", long_sentence, "中間一句。", nocomma, "結尾的一句話。"])
-    article = Article("long", "長句測試", body)
+    article = Article(article_id="long", title="長句測試", body=body)
     [span] = [s for s in split_sentences(body) if s.text == long_sentence]
     return article, span
 
@@ -158,7 +158,7 @@ def test_over_long_sentence_is_split_within_limit(limit: int) -> None:
 
 def test_sentence_without_clause_marks_is_cut_by_tokens() -> None:
     body = "智慧交通" * 150 + "。"
-    article = Article("nocomma", "t", body)
+    article = Article(article_id="nocomma", title="t", body=body)
     chunks = chunk_article(article, 32, tokens, 1)
     check_exact(article, chunks, 32)
     assert "".join(c.text for c in chunks) == body  # hard pieces do not overlap
@@ -167,11 +167,11 @@ def test_sentence_without_clause_marks_is_cut_by_tokens() -> None:
 
 def test_tiny_limit_is_rejected() -> None:
     with pytest.raises(ValueError):
-        chunk_article(Article("a", "t", "一句話。"), 4, tokens)
+        chunk_article(Article(article_id="a", title="t", body="一句話。"), 4, tokens)
 
 
 def test_empty_body_gives_no_chunks() -> None:
-    assert chunk_article(Article("a", "t", ""), 160, tokens) == []
+    assert chunk_article(Article(article_id="a", title="t", body=""), 160, tokens) == []
 
 
 @pytest.mark.parametrize("max_chars", [50, 20])
@@ -190,7 +190,7 @@ def test_model_limit_with_real_token_counter(embedder: object) -> None:
 
     assert isinstance(embedder, Embedder)
     body = "\n".join(a.body for a in corpus_articles())
-    article = Article("all", corpus_articles()[0].title, body)
+    article = Article(article_id="all", title=corpus_articles()[0].title, body=body)
     chunks = chunk_article(article, 4000, tokens, 1,
                            fits=lambda t: embedder.fits(passage_text(article.title, t)))
     check_exact(article, chunks, 4000)

@@ -24,8 +24,8 @@ ORANGE_TEXT = "高雄市政府於4月15日與美國紐約州橘郡(Orange County
 
 def passage(article_id: str, text: str, start: int = 0, date: str = "2024-10-19",
             title: str = "標題", index: int = 0) -> Passage:
-    return Passage(f"{article_id}#{index}", article_id, title, date, index, text, start,
-                   start + len(text))
+    return Passage(chunk_id=f"{article_id}#{index}", article_id=article_id, title=title,
+                   date=date, index=index, text=text, start=start, end=start + len(text))
 
 
 def body_passage(from_sentence: int = 0) -> Passage:

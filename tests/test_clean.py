@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from ingest.clean import clean_news, looks_like_news_page, parse_date, to_article
+from ingest.clean import clean_news, looks_like_news_page, to_article
 from ingest.load import RawDoc, load_file
 from rag.config import Settings
+from rag.dates import parse_date
 from rag.manifest import Manifest
 from rag.schema import Article
 

@@ -10,7 +10,7 @@ import pytest
 from fake_llm import FAIL_500, FakeLLM, citing, shown_passages
 
 from rag import retrieve
-from rag.cli import main
+from rag.app.cli import main
 from rag.config import Settings
 from rag.prompt import REFUSALS
 

@@ -550,7 +550,7 @@ def _summary(out: str) -> tuple[int | str, ...]:
 
 def test_cli_summary_line_and_exit_0(small: Any, cli_env: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
+    from rag.app.cli import main
 
     _, folder, files = small
     write_article(folder, "dup", "轉載", SENT[0:3])  # same body as a
@@ -576,9 +576,9 @@ def test_cli_exit_2_on_model_mismatch_without_traceback(small: Any, cli_env: Pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_DATA_DIR=str(cli_env), RAG_EMBED_MODEL=minilm_spec(), HF_HUB_OFFLINE="1",
                PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--quiet", str(files["a"])],
-                          cwd=cli_env.parent, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rag.app.cli", "ingest", "--quiet", str(files["a"])],
+        cwd=cli_env.parent, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -593,7 +593,7 @@ def test_cli_exit_2_on_model_mismatch_without_traceback(small: Any, cli_env: Pat
 def test_cli_exit_2_on_config_errors(cli_env: Path, tmp_path: Path, name: str, value: str,
                                      monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
+    from rag.app.cli import main
 
     monkeypatch.setenv(name, value)
     path = write_article(tmp_path / "in", "x", "標題", [SENT[0]])

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex, date_int, load_fresh, tokenize
+from rag.dates import date_int
+from rag.lexical import LexicalIndex, load_fresh, tokenize
 from rag.manifest import Manifest, put_article
 from rag.schema import Article, Chunk
 
@@ -115,11 +116,16 @@ def test_load_missing_or_corrupt_is_none(tmp_path: Path) -> None:
     assert LexicalIndex.load(tmp_path) is None
 
 
+def chunk(article_id: str, index: int, text: str) -> Chunk:
+    return Chunk(article_id=article_id, index=index, text=text, start=0, end=len(text),
+                 n_tokens=10)
+
+
 def _manifest_with(tmp_path: Path, body: str) -> Manifest:
     manifest = Manifest(tmp_path / "manifest.sqlite")
-    article = Article("x", "標題", body, "2025-01-02")
+    article = Article(article_id="x", title="標題", body=body, date="2025-01-02")
     with manifest.transaction() as db:
-        put_article(db, article, "hash-" + body, [Chunk("x", 0, body, 0, len(body), 10)], [])
+        put_article(db, article, "hash-" + body, [chunk("x", 0, body)], [])
     return manifest
 
 
@@ -132,8 +138,8 @@ def test_load_fresh_rebuilds_only_when_stale(tmp_path: Path) -> None:
     assert (folder / "meta.json").stat().st_mtime_ns == stamp  # loaded, not rebuilt
     assert again.generation == first.generation == manifest.generation
     with manifest.transaction() as db:  # any committed change bumps the generation
-        put_article(db, Article("x", "標題", "第二版的內容"), "h2",
-                    [Chunk("x", 0, "第二版的內容", 0, 6, 10)], [])
+        put_article(db, Article(article_id="x", title="標題", body="第二版的內容"), "h2",
+                    [chunk("x", 0, "第二版的內容")], [])
     fresh = load_fresh(folder, manifest, "bigram")
     assert fresh.generation == manifest.generation != first.generation
     assert fresh.search("第二版", 1) and not fresh.search("第一版", 1)
@@ -153,9 +159,10 @@ def test_refresh_retokenizes_only_changed_chunks(tmp_path: Path,
     with manifest.transaction() as db:
         for article_id in ("a", "b", "c"):
             rows = [r for r in ROWS if r[1] == article_id]
-            chunks = [Chunk(article_id, i, text, 0, len(text), 10)
+            chunks = [chunk(article_id, i, text)
                       for i, (_, _, _, text) in enumerate(rows)]
-            put_article(db, Article(article_id, "t", "", rows[0][2]), f"h-{article_id}",
+            put_article(db, Article(article_id=article_id, title="t", body="", date=rows[0][2]),
+                        f"h-{article_id}",
                         chunks, [])
     folder = tmp_path / "lexical"
     load_fresh(folder, manifest, "bigram")
@@ -164,8 +171,8 @@ def test_refresh_retokenizes_only_changed_chunks(tmp_path: Path,
     monkeypatch.setattr(rag.lexical, "tokenize",
                         lambda text, mode="bigram": calls.append(text) or real(text, mode))
     with manifest.transaction() as db:  # c changes, b goes away
-        put_article(db, Article("c", "t", "量子電腦研究中心落成"), "h-new",
-                    [Chunk("c", 0, "量子電腦研究中心落成", 0, 10, 10)], [])
+        put_article(db, Article(article_id="c", title="t", body="量子電腦研究中心落成"), "h-new",
+                    [chunk("c", 0, "量子電腦研究中心落成")], [])
         db.execute("DELETE FROM chunks WHERE article_id='b'")
     refreshed = load_fresh(folder, manifest, "bigram")
     assert calls == ["量子電腦研究中心落成"]

@@ -175,8 +175,9 @@ def test_jsonl_bad_lines_are_problems_with_file_and_line(tmp_path: Path) -> None
     assert str(problems[0]).startswith(f"{path}:2: ")
     assert "text" in problems[1].message
     article, warnings = to_article(docs[0])
-    assert article == Article("r1", "第一則", GOOD_SENTENCES[0], "2025-04-15", "王小明", "測試社",
-                              f"{path}:1", "https://example.org/r1")
+    assert article == Article(article_id="r1", title="第一則", body=GOOD_SENTENCES[0],
+                              date="2025-04-15", reporter="王小明", outlet="測試社",
+                              source=f"{path}:1", url="https://example.org/r1")
     assert warnings == []
     article, warnings = to_article(docs[1])
     assert (article.title, article.body, article.date) == ("第五則", GOOD_SENTENCES[1], "")
@@ -274,7 +275,7 @@ def test_html_keeps_main_text_and_drops_chrome(tmp_path: Path) -> None:
 
 def test_cli_skips_bad_files_and_exits_1(tmp_path: Path, cli_env: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
+    from rag.app.cli import main
     from rag.manifest import Manifest
 
     files = _bad_files(tmp_path)

@@ -39,7 +39,8 @@ FAILURE_IDS = ["http500", "timeout", "garbage", "empty"]
 
 
 def passage(n: int, text: str, date: str = "2026-02-07") -> Passage:
-    return Passage(f"a{n}#0", f"a{n}", f"標題{n}", date, 0, text, 0, len(text))
+    return Passage(chunk_id=f"a{n}#0", article_id=f"a{n}", title=f"標題{n}", date=date, index=0,
+                   text=text, start=0, end=len(text))
 
 
 SENTENCE = "高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫,象徵城市治理成果獲得國際肯定。"

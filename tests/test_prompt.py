@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+from rag.dates import annotate_relative_dates, resolve_day
 from rag.prompt import (
     CITATION_QA_TEMPLATE,
     REFUSALS,
     REWRITE_TEMPLATE,
     SYSTEM_PROMPT,
-    annotate_relative_dates,
     format_passages,
     refusal,
-    resolve_day,
 )
 from rag.schema import Passage
 from rag.text import count_tokens
 
 
 def passage(n: int, text: str, date: str = "2024-10-19") -> Passage:
-    return Passage(f"a{n}#0", f"a{n}", f"標題{n}", date, 0, text, 0, len(text))
+    return Passage(chunk_id=f"a{n}#0", article_id=f"a{n}", title=f"標題{n}", date=date, index=0,
+                   text=text, start=0, end=len(text))
 
 
 PASSAGES = [passage(1, "昨(18)日,高雄市副市長林欽榮率領代表團赴馬來西亞檳城。"),

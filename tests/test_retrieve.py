@@ -241,7 +241,7 @@ def test_search_persists_across_processes(indexed: Settings, tmp_path: Path) -> 
     env.update(RAG_DATA_DIR=str(indexed.data_dir), HF_HUB_OFFLINE="1",
                PYTHONPATH=str(ROOT))
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "search", "Linker Vision", "--k", "3", "--json"],
+        [sys.executable, "-m", "rag.app.cli", "search", "Linker Vision", "--k", "3", "--json"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     passages = json.loads(out.stdout)

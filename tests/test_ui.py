@@ -1,4 +1,4 @@
-"""The chat UI's callbacks (rag/ui.py) with a real Assistant over the shipped corpus: streaming,
+"""The chat UI's callbacks (rag/app/ui.py) with a real Assistant over the shipped corpus: streaming,
 citations as links and <mark>ed sources, refusals, friendly errors, filters, per-session history.
 The page in a real browser is tests/test_ui_e2e.py."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rag import ui, ui_render, ui_style
+from rag.app import ui, ui_render, ui_style
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import InputError
@@ -59,11 +59,13 @@ def last_reply(history: list[dict[str, str]]) -> str:
 def _answer(text: str, quote: str, passage_text: str, title: str = "標題",
             reporter: str = "李翌淳") -> Answer:
     start = passage_text.find(quote)
-    passage = Passage("a#0", "a", title, "2025-04-16", 0, passage_text, 100,
-                      100 + len(passage_text), reporter=reporter)
-    citation = Citation(1, "a", title, "2025-04-16", quote, 100 + start,
-                        100 + start + len(quote), "a#0")
-    return Answer("問題", text, False, (citation,), (passage,))
+    passage = Passage(chunk_id="a#0", article_id="a", title=title, date="2025-04-16", index=0,
+                      text=passage_text, start=100, end=100 + len(passage_text),
+                      reporter=reporter)
+    citation = Citation(n=1, article_id="a", title=title, date="2025-04-16", quote=quote,
+                        start=100 + start, end=100 + start + len(quote), chunk_id="a#0")
+    return Answer(question="問題", text=text, refused=False, citations=(citation,),
+                  passages=(passage,))
 
 
 def test_markers_become_links_and_text_is_escaped() -> None:

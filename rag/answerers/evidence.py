@@ -21,7 +21,7 @@ GAP = 3  # characters allowed between them
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # "檳城2030願景": a year without 年
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Candidate:
     """One sentence of a shown passage with the features it is scored on."""
 
@@ -67,15 +67,16 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
               if asked not in query.categories]
     alternatives = query.alternatives()
     names = [alternatives.get(w, (w,)) for w in query.names]
+    raw = [s.text for _, s in units]
     candidates = [
-        Candidate(n, span, coverage(groups, sentences[i], idf),
-                  coverage(groups, _window(units, sentences, i), idf),
-                  coverage(groups, contexts[n], idf), float(sims[i]),
-                  1.0 if query.cue(span.text) else 0.0,
-                  1.0 if query.unit_ok(sentences[i]) else 0.0,
-                  _share(names, contexts[n]),
-                  _typed(query, span.text, _window(units, [s.text for _, s in units], i)),
-                  query.english)
+        Candidate(n=n, span=span, own=coverage(groups, sentences[i], idf),
+                  near=coverage(groups, _window(units, sentences, i), idf),
+                  ctx=coverage(groups, contexts[n], idf), sim=float(sims[i]),
+                  cue=1.0 if query.cue(span.text) else 0.0,
+                  unit=1.0 if query.unit_ok(sentences[i]) else 0.0,
+                  names=_share(names, contexts[n]),
+                  typed=_typed(query, span.text, _window(units, raw, i)),
+                  english=query.english)
         for i, (n, span) in enumerate(units)]
     unit_found = not query.units or any(c.unit for c in candidates)
     return Evidence(candidates, 1.0 - coverage(needed, shown, idf) if needed else 0.0,

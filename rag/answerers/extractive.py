@@ -10,7 +10,8 @@ import numpy as np
 from rag.answerers.evidence import Candidate, Evidence, completion, gather, sentence_units
 from rag.answerers.question import analyse, split_parts
 from rag.config import Settings
-from rag.prompt import annotate_relative_dates, refusal
+from rag.dates import annotate_relative_dates
+from rag.prompt import refusal
 from rag.schema import Passage
 from rag.text import Span, to_simplified
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rag.app.cli_args import add_filter_args, filters_from
 from rag.config import Settings, shipped_corpus_dir
 from rag.errors import RagError
 
@@ -62,23 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_filter_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--after", help="ISO date, inclusive")
-    p.add_argument("--before", help="ISO date, inclusive")
-    p.add_argument("--article", action="append", help="restrict to an article id (repeatable)")
-
-
-def filters_from(args: argparse.Namespace) -> Any:
-    """The retrieval Filters that add_filter_args' flags describe."""
-    from rag.retrieve import Filters
-
-    return Filters(args.after, args.before, tuple(args.article) if args.article else None)
-
-
 def _add_later_commands(sub: Any) -> None:
     """Commands that live beside their stage; each imports its heavy parts only when run."""
     from eval import cli as eval_cli
-    from rag import cli_ask, cli_serve
+    from rag.app import cli_ask, cli_serve
 
     for module in (cli_ask, eval_cli, cli_serve):
         module.register(sub)

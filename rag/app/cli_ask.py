@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from rag.cli import add_filter_args, filters_from
+from rag.app.cli_args import add_filter_args, filters_from
 from rag.config import Settings
 
 FALLBACK_NOTE = "（LLM 失敗，改用抽取式 fallback）"

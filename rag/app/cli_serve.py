@@ -1,4 +1,4 @@
-"""`rag serve [--host H] [--port P]`: the Gradio chat UI (see rag/ui.py)."""
+"""`rag serve [--host H] [--port P]`: the Gradio chat UI (see rag/app/ui.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rag.config import Settings
 
 
 def register(sub: Any) -> None:
-    from rag.ui import add_server_args
+    from rag.app.ui import add_server_args
 
     p = sub.add_parser("serve", help="open the chat UI 開啟聊天介面")
     add_server_args(p)
@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.ui import serve
+    from rag.app.ui import serve
 
     serve(settings, args.host, args.port)
     return 0

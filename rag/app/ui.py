@@ -20,11 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.config import Settings, shipped_corpus_dir
-from rag.errors import RagError
-from rag.manifest import Manifest
-from rag.schema import Answer
-from rag.ui_render import (
+from rag.app.ui_render import (
     ALL_ARTICLES,
     EMPTY_SOURCES,
     NO_SOURCES,
@@ -41,7 +37,11 @@ from rag.ui_render import (
     render_sources,
     retire_links,
 )
-from rag.ui_style import CSS, HEAD, theme
+from rag.app.ui_style import CSS, HEAD, theme
+from rag.config import Settings, shipped_corpus_dir
+from rag.errors import RagError
+from rag.manifest import Manifest
+from rag.schema import Answer
 
 if TYPE_CHECKING:
     import gradio as gr

@@ -1,5 +1,5 @@
 """What the chat UI shows, as pure functions: answers with [n] links, highlighted sources,
-chat history conversion and filter parsing. No Gradio here; rag/ui.py wires these to the page."""
+chat history conversion and filter parsing. No Gradio here; rag/app/ui.py wires them up."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from datetime import date
 from typing import Any
 
 from rag.errors import InputError
-from rag.retrieve import Filters
 from rag.rewrite import message_text
-from rag.schema import Answer, Citation, Passage
+from rag.schema import Answer, Citation, Filters, Passage
 
 ALL_ARTICLES = ""  # the article dropdown's "no filter" value
 SEARCHING = "正在檢索相關段落… Searching the articles…"

@@ -1,0 +1,43 @@
+"""Which language a question is in, and what counts as a CJK character: decided here only, once
+per question (by the Assistant), and passed down to retrieval and the answerers."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from rag.text import to_simplified
+
+Lang = Literal["zh-Hant", "zh-Hans", "en"]
+LANGS: tuple[Lang, ...] = ("zh-Hant", "zh-Hans", "en")
+
+# CJK Unified Ideographs, Extension A and the compatibility block: one range for every module.
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = re.compile(f"[{CJK_CLASS}]")
+CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
+# Characters OpenCC would "convert" to Traditional but that Taiwanese text writes as they are.
+_SHARED_FORMS = frozenset("台里面后只干松征范制表准系么冲周志游布才云几")
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+
+
+def detect_language(text: str) -> Lang:
+    """'en', 'zh-Hans' or 'zh-Hant' for a question; Traditional unless Simplified-only
+    characters outnumber Traditional-only ones."""
+    cjk = CJK.findall(text)
+    if not cjk:
+        return "en" if re.search(r"[A-Za-z]", text) else "zh-Hant"
+    traditional_only = sum(1 for ch in cjk if to_simplified(ch) != ch)
+    simplified_only = sum(1 for ch in cjk
+                          if ch not in _SHARED_FORMS and _s2t_plain().convert(ch) != ch)
+    return "zh-Hans" if simplified_only > traditional_only else "zh-Hant"
+
+
+@lru_cache(maxsize=1)
+def _s2t_plain() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
