@@ -122,8 +122,8 @@ class MetricTable:
     def resolve(self, flat: str) -> Metric | None:
         """The metric a flat name (`name`, `<split>.name`, `latency.<stage>.name`) refers to."""
         parts = flat.split(".")
-        if len(parts) == 3 and parts[0] == LATENCY:
-            metric = self.get(parts[2])
+        if len(parts) >= 3 and parts[0] == LATENCY:  # stages may hold dots: assistant.answer
+            metric = self.get(parts[-1])
             return metric if metric is not None and metric.per_stage is not None else None
         if len(parts) == 2 and parts[0] in SPLITS:
             parts = parts[1:]

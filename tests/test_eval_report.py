@@ -38,6 +38,7 @@ def test_resolve_flat_names() -> None:
     assert METRICS.resolve("key_fact_accuracy") is METRICS.get("key_fact_accuracy")
     assert METRICS.resolve("heldout.key_fact_accuracy") is METRICS.get("key_fact_accuracy")
     assert METRICS.resolve("latency.answer.p95_s") is METRICS.get("p95_s")
+    assert METRICS.resolve("latency.assistant.answer.p50_s") is METRICS.get("p50_s")
     assert METRICS.resolve("p95_s") is None  # a timing needs its stage
     assert METRICS.resolve("latency.answer.key_fact_accuracy") is None
     assert METRICS.resolve("validation.key_fact_accuracy") is None  # not a split
