@@ -16,9 +16,9 @@ from eval.report import summarize
 
 def test_the_shipped_thresholds_name_known_datasets_and_metrics() -> None:
     bounds = load_thresholds(datasets=DATASETS)
-    assert bounds["corpus"] == {"evidence_hit@5": 0.95, "article_mrr@10": 0.95,
-                                "key_fact_accuracy": 0.85, "refusal_recall": 1.0,
-                                "answered_unanswerable": 0.0}
+    assert bounds["corpus"]["tune.key_fact_accuracy"] == 0.85
+    assert bounds["corpus"]["heldout.answered_unanswerable"] == 3.0
+    assert all(name.split(".")[0] in ("tune", "heldout") for name in bounds["corpus"])
 
 
 def test_floors_ceilings_and_splits() -> None:
