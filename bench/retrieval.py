@@ -41,7 +41,7 @@ from drcd import (  # noqa: E402
 from rag import store  # noqa: E402
 from rag.config import Settings, shipped_corpus_dir  # noqa: E402
 from rag.embed import Embedder, get_embedder  # noqa: E402
-from rag.manifest import Manifest, put_article  # noqa: E402
+from rag.manifest import ManifestStore, open_manifest  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.schema import Article, Chunk  # noqa: E402
 
@@ -196,14 +196,11 @@ def quality_table(settings: Settings, questions: list[Question]) -> None:
 # ---------------------------------------------------------------- the scaled collection
 
 
-def _source_articles(manifest: Manifest) -> list[tuple[Article, list[Chunk]]]:
+def _source_articles(manifest: ManifestStore) -> list[tuple[Article, list[Chunk]]]:
     articles: dict[str, tuple[Article, list[Chunk]]] = {
         e.article.article_id: (e.article, []) for e in manifest.entries().values()}
-    for aid, idx, start, end, n_tokens, text in manifest.db.execute(
-            "SELECT article_id, idx, start, end, n_tokens, text FROM chunks "
-            "ORDER BY article_id, idx"):
-        articles[aid][1].append(Chunk(article_id=aid, index=idx, text=text, start=start, end=end,
-                                      n_tokens=n_tokens))
+    for chunk in manifest.all_chunks():
+        articles[chunk.article_id][1].append(chunk)
     return [(a, chunks) for a, chunks in articles.values() if chunks]
 
 
@@ -231,29 +228,26 @@ def build_scaled(source: Settings, target: Settings, scale: int, batch: int = 40
     src = store.read_collection(source)
     got = src.get(include=["embeddings"])
     vectors = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
-    src_manifest = Manifest(source.manifest_path)
-    articles = _source_articles(src_manifest)
-    src_manifest.close()
+    with open_manifest(source) as src_manifest:
+        articles = _source_articles(src_manifest)
     store.drop_collection(target)
     shutil.rmtree(target.collection_dir, ignore_errors=True)
     collection = store.open_collection(target, src.metadata["embed_model"],
                                        lambda: int(src.metadata["embed_dim"]))
-    manifest = Manifest(target.manifest_path)
-    pending: list[tuple[Article, list[Chunk], str]] = []
-    n_pending = 0
-    for item in _replicas(articles, scale):
-        pending.append(item)
-        n_pending += len(item[1])
-        if n_pending >= batch:
-            _write_copies(collection, manifest, pending, vectors, chunk_metadata)
-            pending, n_pending = [], 0
-    _write_copies(collection, manifest, pending, vectors, chunk_metadata)
-    n_chunks = manifest.count()[1]
-    manifest.close()
-    return n_chunks
+    with open_manifest(target) as manifest:
+        pending: list[tuple[Article, list[Chunk], str]] = []
+        n_pending = 0
+        for item in _replicas(articles, scale):
+            pending.append(item)
+            n_pending += len(item[1])
+            if n_pending >= batch:
+                _write_copies(collection, manifest, pending, vectors, chunk_metadata)
+                pending, n_pending = [], 0
+        _write_copies(collection, manifest, pending, vectors, chunk_metadata)
+        return manifest.count()[1]
 
 
-def _write_copies(collection: Any, manifest: Manifest,
+def _write_copies(collection: Any, manifest: ManifestStore,
                   items: list[tuple[Article, list[Chunk], str]],
                   vectors: dict[str, np.ndarray], metadata: Callable[..., dict[str, Any]]) -> None:
     """Chroma first, then the manifest (the ingest's order: no half-indexed article)."""
@@ -264,9 +258,9 @@ def _write_copies(collection: Any, manifest: Manifest,
                    embeddings=np.stack([vectors[s] for _, _, s in pairs]),
                    documents=[c.text for _, c, _ in pairs],
                    metadatas=[metadata(a, c) for a, c, _ in pairs])
-    with manifest.transaction() as db:
+    with manifest.batch() as writes:
         for article, chunks, src in items:
-            put_article(db, article, f"copy-of-{src}", chunks, [])
+            writes.put(article=article, content_hash=f"copy-of-{src}", chunks=chunks, bands=[])
 
 
 def ensure_scaled(source: Settings, scale: int) -> tuple[Settings, str]:
@@ -280,9 +274,8 @@ def ensure_scaled(source: Settings, scale: int) -> tuple[Settings, str]:
         n = build_scaled(source, target, scale)
         notes.append(f"copied to {n} chunks in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
-    manifest = Manifest(target.manifest_path)
-    load_fresh(target.lexical_dir, manifest, target.lexical_tokenizer)
-    manifest.close()
+    with open_manifest(target) as manifest:
+        load_fresh(target.lexical_dir, manifest, target.lexical_tokenizer)
     notes.append(f"lexical index ready in {time.perf_counter() - started:.1f} s")
     return target, "; ".join(notes)
 
@@ -290,9 +283,8 @@ def ensure_scaled(source: Settings, scale: int) -> tuple[Settings, str]:
 def _has_chunks(settings: Settings, scale: int) -> bool:
     if not settings.manifest_path.exists():
         return False
-    manifest = Manifest(settings.manifest_path)
-    n_chunks = manifest.count()[1]
-    manifest.close()
+    with open_manifest(settings) as manifest:
+        n_chunks = manifest.count()[1]
     try:
         return n_chunks >= scale and store.read_collection(settings).count() == n_chunks
     except Exception:  # missing collection: rebuild

@@ -20,7 +20,7 @@ from rag.config import Settings
 from rag.dates import date_int
 from rag.embed import Embedder, get_embedder
 from rag.lexical import load_fresh
-from rag.manifest import Entry, Manifest, delete_article, put_article
+from rag.manifest import Entry, ManifestStore, open_manifest
 from rag.schema import Article, Chunk
 from rag.text import content_hash, count_tokens
 
@@ -62,6 +62,8 @@ class _Pending:
 class Ingestor:
     """One run over one collection; `run()` is the whole job."""
 
+    manifest: ManifestStore  # open for the duration of run()
+
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
                  progress: bool = True) -> None:
         self.settings = settings
@@ -79,8 +81,7 @@ class Ingestor:
             shutil.rmtree(self.settings.collection_dir, ignore_errors=True)
         self.collection = store.open_collection(self.settings, self.embedder.name,
                                                 lambda: self.embedder.dim)
-        self.manifest = Manifest(self.settings.manifest_path)
-        try:
+        with open_manifest(self.settings) as self.manifest:
             self.entries = self.manifest.entries()
             self._reconcile()
             seen = self._ingest_files(list(paths))
@@ -89,8 +90,6 @@ class Ingestor:
                 self._prune(seen)
             load_fresh(self.settings.lexical_dir, self.manifest, self.settings.lexical_tokenizer)
             self.summary.total_articles, self.summary.total_chunks = self.manifest.count()
-        finally:
-            self.manifest.close()
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
@@ -176,8 +175,9 @@ class Ingestor:
         self._flush()  # keep manifest writes in input order
         if existed:
             self.collection.delete(where={"article_id": article.article_id})
-        with self.manifest.transaction() as db:
-            put_article(db, article, digest, [], bands, duplicate_of=original)
+        with self.manifest.batch() as batch:
+            batch.put(article=article, content_hash=digest, chunks=[], bands=bands,
+                      duplicate_of=original)
 
     # ---------------------------------------------------------------- writing
     def _flush(self) -> None:
@@ -197,9 +197,10 @@ class Ingestor:
                 documents=[c.text for _, c in part],
                 metadatas=[chunk_metadata(a, c) for a, c in part])
         # Only now, with every chunk stored, does the manifest learn of these articles.
-        with self.manifest.transaction() as db:
+        with self.manifest.batch() as writes:
             for p in batch:
-                put_article(db, p.article, p.content_hash, p.chunks, p.bands)
+                writes.put(article=p.article, content_hash=p.content_hash, chunks=p.chunks,
+                           bands=p.bands)
                 self.entries[p.article.article_id] = Entry(p.article, p.content_hash, None)
                 (self.summary.updated if p.is_update else self.summary.added).append(
                     p.article.article_id)
@@ -215,14 +216,9 @@ class Ingestor:
         if not gone:
             return
         self.collection.delete(where={"article_id": {"$in": gone}})
-        marks = ",".join("?" * len(gone))
-        orphans = self.manifest.db.execute(
-            f"SELECT article_id, source FROM articles WHERE duplicate_of IN ({marks})",
-            gone).fetchall()
-        with self.manifest.transaction() as db:
-            for article_id in gone + [a for a, _ in orphans]:
-                delete_article(db, article_id)
-                self.entries.pop(article_id, None)
+        orphans = [(e.article.article_id, e.article.source)
+                   for e in self.manifest.duplicates_of(gone)]
+        self._forget(gone + [a for a, _ in orphans])
         self.summary.pruned.extend(gone)
         self._reingest_orphans(orphans, seen)
 
@@ -246,25 +242,26 @@ class Ingestor:
         if interrupted:  # their Chroma chunks may be new while the manifest still holds old ones
             log.warning("redoing %d articles of an interrupted batch", len(interrupted))
             self.collection.delete(where={"article_id": {"$in": interrupted}})
-            with self.manifest.transaction() as db:
-                for article_id in interrupted:
-                    delete_article(db, article_id)
-                    self.entries.pop(article_id, None)
+            self._forget(interrupted)
         _, n_chunks = self.manifest.count()
         if self.collection.count() == n_chunks:
             return
         in_chroma = set(self.collection.get(include=[])["ids"])
-        expected = {row[0]: row[1] for row in self.manifest.chunk_rows()}
+        expected = {row.chunk_id: row.article_id for row in self.manifest.chunk_rows()}
         orphans = sorted(in_chroma - expected.keys())
         for i in range(0, len(orphans), CHROMA_BATCH):
             self.collection.delete(ids=orphans[i : i + CHROMA_BATCH])
         missing = {expected[c] for c in expected.keys() - in_chroma}
         if missing:
             log.warning("redoing %d articles whose chunks are missing from Chroma", len(missing))
-            with self.manifest.transaction() as db:
-                for article_id in missing:
-                    delete_article(db, article_id)
-                    self.entries.pop(article_id, None)
+            self._forget(sorted(missing))
+
+    def _forget(self, article_ids: list[str]) -> None:
+        """Delete articles from the manifest in one batch (their chunks are gone from Chroma)."""
+        with self.manifest.batch() as batch:
+            for article_id in article_ids:
+                batch.delete(article_id)
+                self.entries.pop(article_id, None)
 
 
 def passage_text(title: str, text: str) -> str:

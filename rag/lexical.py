@@ -16,7 +16,7 @@ from scipy import sparse
 
 from rag.dates import date_int
 from rag.lang import CJK_RUN
-from rag.manifest import Manifest
+from rag.manifest import ManifestStore
 from rag.text import fold
 
 FORMAT_VERSION = 2  # 2: term counts saved for incremental refreshes
@@ -244,7 +244,7 @@ def _bm25(tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csc_matrix:
     return weights.tocsc()
 
 
-def load_fresh(folder: Path, manifest: Manifest, mode: str) -> LexicalIndex:
+def load_fresh(folder: Path, manifest: ManifestStore, mode: str) -> LexicalIndex:
     """The persisted index if it matches the manifest's generation and mode, else a refresh
     that re-tokenizes only the chunks whose text the saved counts do not cover."""
     index = LexicalIndex.load(folder)

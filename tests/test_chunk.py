@@ -208,7 +208,7 @@ def test_stored_chunks_fit_the_model(indexed: Settings, embedder: object) -> Non
     try:
         entries = manifest.entries()
         rows = list(manifest.chunk_rows())
-        stored = manifest.db.execute("SELECT chunk_id, n_tokens FROM chunks").fetchall()
+        stored = [(c.chunk_id, c.n_tokens) for c in manifest.all_chunks()]
     finally:
         manifest.close()
     assert len(rows) >= 5 * 3

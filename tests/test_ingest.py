@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 from conftest import CORPUS, ROOT, make_settings
 
-import ingest.index as index_module
 from ingest.index import Ingestor, Summary
 from rag import store
 from rag.config import Settings
 from rag.errors import ModelMismatchError
 from rag.lexical import load_fresh
-from rag.manifest import Manifest
+from rag.manifest import ChunkRow, Manifest, SqliteBatch
 from rag.text import count_tokens
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -62,13 +61,9 @@ def chroma_state(settings: Settings) -> dict[str, tuple[str, str, dict[str, Any]
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
 
-def manifest_state(settings: Settings) -> tuple[dict[str, Any], list[tuple[str, str, str, str]],
-                                                int]:
-    manifest = Manifest(settings.manifest_path)
-    try:
+def manifest_state(settings: Settings) -> tuple[dict[str, Any], list[ChunkRow], int]:
+    with Manifest(settings.manifest_path) as manifest:
         return manifest.entries(), list(manifest.chunk_rows()), manifest.generation
-    finally:
-        manifest.close()
 
 
 def assert_consistent(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -76,7 +71,7 @@ def assert_consistent(settings: Settings) -> tuple[dict[str, Any], dict[str, Any
     run 0..n-1 per article, duplicates have no chunks, the lexical index is fresh."""
     entries, rows, _ = manifest_state(settings)
     chroma = chroma_state(settings)
-    manifest_ids = [r[0] for r in rows]
+    manifest_ids = [r.chunk_id for r in rows]
     assert len(manifest_ids) == len(set(manifest_ids))
     orphans = sorted(set(chroma) - set(manifest_ids))
     missing = sorted(set(manifest_ids) - set(chroma))
@@ -88,7 +83,7 @@ def assert_consistent(settings: Settings) -> tuple[dict[str, Any], dict[str, Any
         entry = entries[article_id]
         meta = chroma[chunk_id][2]
         assert entry.article.body[meta["start"] : meta["end"]] == text
-    per_article = Counter(r[1] for r in rows)
+    per_article = Counter(r.article_id for r in rows)
     for article_id, entry in entries.items():
         n = per_article.get(article_id, 0)
         if entry.duplicate_of:
@@ -97,13 +92,10 @@ def assert_consistent(settings: Settings) -> tuple[dict[str, Any], dict[str, Any
             assert n >= 1, article_id
             assert sorted(int(c.split("#")[1]) for c, (a, _, _) in chroma.items()
                           if a == article_id) == list(range(n))
-    manifest = Manifest(settings.manifest_path)
-    try:
+    with Manifest(settings.manifest_path) as manifest:
         lexical = load_fresh(settings.lexical_dir, manifest, settings.lexical_tokenizer)
         assert lexical.generation == manifest.generation
         assert sorted(lexical.chunk_ids) == sorted(manifest_ids)
-    finally:
-        manifest.close()
     return entries, chroma
 
 
@@ -365,17 +357,17 @@ class Crash(RuntimeError):
 
 
 def _crash_once_in_flush(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """put_article raises on its first call: after the Chroma write, before the commit."""
+    """The manifest batch's first put raises: after the Chroma write, before the commit."""
     calls: list[int] = []
-    real = index_module.put_article
+    real = SqliteBatch.put
 
-    def failing(*args: Any, **kwargs: Any) -> None:
+    def failing(self: SqliteBatch, **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise Crash("simulated crash between the Chroma write and the manifest commit")
-        real(*args, **kwargs)
+        real(self, **kwargs)
 
-    monkeypatch.setattr(index_module, "put_article", failing)
+    monkeypatch.setattr(SqliteBatch, "put", failing)
     return calls
 
 
@@ -395,7 +387,7 @@ def test_crash_before_manifest_commit_is_repaired(small: Any, embedder: Any,
     entries, rows, _ = manifest_state(settings)
     chroma = chroma_state(settings)
     assert "c" not in entries and any(a == "c" for a, _, _ in chroma.values())
-    assert "a#1" in [r[0] for r in rows] and "a#1" not in chroma
+    assert "a#1" in [r.chunk_id for r in rows] and "a#1" not in chroma
     monkeypatch.undo()
 
     summary = run(settings, [folder], embedder)
@@ -433,7 +425,7 @@ def test_crash_in_prune_is_repaired(small: Any, embedder: Any,
     settings, folder, files = small
     run(settings, [folder], embedder)
     files["c"].unlink()
-    monkeypatch.setattr(index_module, "delete_article",
+    monkeypatch.setattr(SqliteBatch, "delete",
                         lambda *a, **k: (_ for _ in ()).throw(Crash("crash in prune")))
     with pytest.raises(Crash):
         run(settings, [folder], embedder, prune=True)
@@ -450,21 +442,22 @@ KILL_SCRIPT = textwrap.dedent("""
 
     import ingest.index as ix
     from rag.config import Settings
+    from rag.manifest import SqliteBatch
 
     data_dir, records, marker = sys.argv[1:4]
     ix.FLUSH_CHUNKS = 8
-    real_put = ix.put_article
+    real_put = SqliteBatch.put
     calls = []
 
-    def put_article(*args, **kwargs):
+    def put(self, **kwargs):
         calls.append(1)
         if len(calls) == ix.FLUSH_CHUNKS + 1:
             # second batch: its chunks are in Chroma, its manifest rows are not committed
             Path(marker).write_text("in the window")
             time.sleep(120)
-        return real_put(*args, **kwargs)
+        return real_put(self, **kwargs)
 
-    ix.put_article = put_article
+    SqliteBatch.put = put
     settings = Settings.from_env({}).with_(data_dir=Path(data_dir))
     ix.Ingestor(settings, progress=False).run([records])
     print("finished without being killed")
@@ -494,6 +487,9 @@ def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path, embedder: A
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
             if marker.exists() and settings.manifest_path.exists():
+                # The point is what the other process has committed on disk, watched while it
+                # holds the manifest open: read the file read-only, not through a second
+                # Manifest (which would open it for writing and run its schema script).
                 try:
                     db = sqlite3.connect(f"file:{settings.manifest_path}?mode=ro", uri=True,
                                          timeout=1)

@@ -9,7 +9,7 @@ import pytest
 
 from rag.dates import date_int
 from rag.lexical import LexicalIndex, load_fresh, tokenize
-from rag.manifest import Manifest, put_article
+from rag.manifest import Manifest
 from rag.schema import Article, Chunk
 
 ROWS = [
@@ -124,27 +124,39 @@ def chunk(article_id: str, index: int, text: str) -> Chunk:
 def _manifest_with(tmp_path: Path, body: str) -> Manifest:
     manifest = Manifest(tmp_path / "manifest.sqlite")
     article = Article(article_id="x", title="標題", body=body, date="2025-01-02")
-    with manifest.transaction() as db:
-        put_article(db, article, "hash-" + body, [chunk("x", 0, body)], [])
+    with manifest.batch() as batch:
+        batch.put(article=article, content_hash="hash-" + body, chunks=[chunk("x", 0, body)],
+                  bands=[])
     return manifest
 
 
 def test_load_fresh_rebuilds_only_when_stale(tmp_path: Path) -> None:
-    manifest = _manifest_with(tmp_path, "第一版的內容")
-    folder = tmp_path / "lexical"
-    first = load_fresh(folder, manifest, "bigram")
-    stamp = (folder / "meta.json").stat().st_mtime_ns
-    again = load_fresh(folder, manifest, "bigram")
-    assert (folder / "meta.json").stat().st_mtime_ns == stamp  # loaded, not rebuilt
-    assert again.generation == first.generation == manifest.generation
-    with manifest.transaction() as db:  # any committed change bumps the generation
-        put_article(db, Article(article_id="x", title="標題", body="第二版的內容"), "h2",
-                    [chunk("x", 0, "第二版的內容")], [])
-    fresh = load_fresh(folder, manifest, "bigram")
-    assert fresh.generation == manifest.generation != first.generation
-    assert fresh.search("第二版", 1) and not fresh.search("第一版", 1)
-    assert load_fresh(folder, manifest, "jieba").mode == "jieba"  # another tokenizer: rebuilt
-    manifest.close()
+    with _manifest_with(tmp_path, "第一版的內容") as manifest:
+        folder = tmp_path / "lexical"
+        first = load_fresh(folder, manifest, "bigram")
+        stamp = (folder / "meta.json").stat().st_mtime_ns
+        again = load_fresh(folder, manifest, "bigram")
+        assert (folder / "meta.json").stat().st_mtime_ns == stamp  # loaded, not rebuilt
+        assert again.generation == first.generation == manifest.generation
+        with manifest.batch() as batch:  # any committed change bumps the generation
+            batch.put(article=Article(article_id="x", title="標題", body="第二版的內容"),
+                      content_hash="h2", chunks=[chunk("x", 0, "第二版的內容")], bands=[])
+        fresh = load_fresh(folder, manifest, "bigram")
+        assert fresh.generation == manifest.generation != first.generation
+        assert fresh.search("第二版", 1) and not fresh.search("第一版", 1)
+        assert load_fresh(folder, manifest, "jieba").mode == "jieba"  # another tokenizer: rebuilt
+
+
+def _manifest_of_rows(tmp_path: Path) -> Manifest:
+    """A manifest holding ROWS: articles a, b, c with their chunks and dates."""
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    with manifest.batch() as batch:
+        for article_id in ("a", "b", "c"):
+            rows = [r for r in ROWS if r[1] == article_id]
+            chunks = [chunk(article_id, i, text) for i, (_, _, _, text) in enumerate(rows)]
+            batch.put(article=Article(article_id=article_id, title="t", body="", date=rows[0][2]),
+                      content_hash=f"h-{article_id}", chunks=chunks, bands=[])
+    return manifest
 
 
 def _scores(index: LexicalIndex, queries: list[str]) -> list[dict[str, float]]:
@@ -155,25 +167,17 @@ def test_refresh_retokenizes_only_changed_chunks(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import rag.lexical
 
-    manifest = Manifest(tmp_path / "manifest.sqlite")
-    with manifest.transaction() as db:
-        for article_id in ("a", "b", "c"):
-            rows = [r for r in ROWS if r[1] == article_id]
-            chunks = [chunk(article_id, i, text)
-                      for i, (_, _, _, text) in enumerate(rows)]
-            put_article(db, Article(article_id=article_id, title="t", body="", date=rows[0][2]),
-                        f"h-{article_id}",
-                        chunks, [])
+    manifest = _manifest_of_rows(tmp_path)
     folder = tmp_path / "lexical"
     load_fresh(folder, manifest, "bigram")
     calls: list[str] = []
     real = rag.lexical.tokenize
     monkeypatch.setattr(rag.lexical, "tokenize",
                         lambda text, mode="bigram": calls.append(text) or real(text, mode))
-    with manifest.transaction() as db:  # c changes, b goes away
-        put_article(db, Article(article_id="c", title="t", body="量子電腦研究中心落成"), "h-new",
-                    [chunk("c", 0, "量子電腦研究中心落成")], [])
-        db.execute("DELETE FROM chunks WHERE article_id='b'")
+    with manifest.batch() as batch:  # c changes, b goes away
+        batch.put(article=Article(article_id="c", title="t", body="量子電腦研究中心落成"),
+                  content_hash="h-new", chunks=[chunk("c", 0, "量子電腦研究中心落成")], bands=[])
+        batch.delete("b")
     refreshed = load_fresh(folder, manifest, "bigram")
     assert calls == ["量子電腦研究中心落成"]
     monkeypatch.undo()

@@ -40,7 +40,7 @@ from rag.app.ui_render import (
 from rag.app.ui_style import CSS, HEAD, theme
 from rag.config import Settings, shipped_corpus_dir
 from rag.errors import RagError
-from rag.manifest import Manifest
+from rag.manifest import open_manifest
 from rag.schema import Answer
 
 if TYPE_CHECKING:
@@ -84,12 +84,9 @@ class Corpus:
 
 
 def corpus_info(settings: Settings) -> Corpus:
-    manifest = Manifest(settings.manifest_path)
-    try:
+    with open_manifest(settings) as manifest:
         entries = [e for e in manifest.entries().values() if e.duplicate_of is None]
         n_articles, n_chunks = manifest.count()
-    finally:
-        manifest.close()
     entries.sort(key=lambda e: (e.article.date, e.article.title), reverse=True)
     articles = tuple((f"{e.article.title}（{e.article.date or '日期不明'}）", e.article.article_id)
                      for e in entries)
@@ -102,11 +99,8 @@ def corpus_info(settings: Settings) -> Corpus:
 
 def ensure_index(settings: Settings, progress: bool = True) -> str:
     """Ingest the shipped corpus when the collection is empty (first run); a status line."""
-    manifest = Manifest(settings.manifest_path)
-    try:
+    with open_manifest(settings) as manifest:
         n_articles, n_chunks = manifest.count()
-    finally:
-        manifest.close()
     if n_articles:
         return f"索引就緒 Index ready：{n_articles} 篇文章 / {n_chunks} 段。"
     from ingest.index import ingest

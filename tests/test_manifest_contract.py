@@ -1,0 +1,240 @@
+"""The storage contract: every ManifestStore implementation passes these (SQLite today)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.manifest import ChunkRow, Entry, Manifest, ManifestStore, StoredChunk
+from rag.schema import Article, Chunk
+
+# name -> opener of the store kept at a location; opening the same location again must see
+# everything committed before. A second backend (issue #14: a Chroma server) adds one line.
+STORES: dict[str, Callable[[Path], ManifestStore]] = {
+    "sqlite": lambda where: Manifest(where / "manifest.sqlite"),
+}
+
+
+class Boom(RuntimeError):
+    pass
+
+
+@pytest.fixture(params=sorted(STORES))
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], ManifestStore]:
+    open_at = STORES[request.param]
+    return lambda: open_at(tmp_path)
+
+
+@pytest.fixture
+def store(opener: Callable[[], ManifestStore]) -> Iterator[ManifestStore]:
+    with opener() as opened:
+        yield opened
+
+
+def article(article_id: str, body: str = "高雄與橘郡締結姊妹市。雙方將推動交流。", *,
+            date: str = "2025-04-16") -> Article:
+    return Article(article_id=article_id, title=f"標題 {article_id}", body=body, date=date,
+                   reporter="記者甲", outlet="高雄市政府", source=f"in/{article_id}.txt",
+                   url=f"https://example.org/{article_id}")
+
+
+def chunks_of(item: Article, *cuts: int) -> list[Chunk]:
+    """Chunks of `item.body` split at `cuts` (offsets), indexed 0..n-1."""
+    bounds = [0, *cuts, len(item.body)]
+    return [Chunk(article_id=item.article_id, index=i, text=item.body[lo:hi], start=lo, end=hi,
+                  n_tokens=hi - lo) for i, (lo, hi) in enumerate(itertools.pairwise(bounds))]
+
+
+def put(store: ManifestStore, item: Article, cuts: tuple[int, ...] = (), *,
+        bands: tuple[str, ...] = (), duplicate_of: str | None = None,
+        content_hash: str | None = None) -> list[Chunk]:
+    chunks = [] if duplicate_of else chunks_of(item, *cuts)
+    with store.batch() as batch:
+        batch.put(article=item, content_hash=content_hash or f"hash-{item.article_id}",
+                  chunks=chunks, bands=list(bands), duplicate_of=duplicate_of)
+    return chunks
+
+
+# ---------------------------------------------------------------- an empty store
+
+
+def test_a_new_store_is_empty(store: ManifestStore) -> None:
+    assert store.generation == 0
+    assert store.entries() == {}
+    assert store.count() == (0, 0)
+    assert list(store.chunk_rows()) == [] and list(store.all_chunks()) == []
+    assert store.article("a") is None
+    assert store.stored_chunks(["a#0"]) == {} and store.stored_chunks([]) == {}
+    assert store.candidates(["band"]) == set() and store.candidates([]) == set()
+    assert store.duplicates_of(["a"]) == [] and store.pending() == []
+
+
+# ---------------------------------------------------------------- writing and reading back
+
+
+def test_put_is_read_back_by_every_reader(store: ManifestStore) -> None:
+    a = article("a")
+    chunks = put(store, a, (10,), bands=("b1", "b2"))
+    assert store.entries() == {"a": Entry(a, "hash-a", None)}
+    assert store.article("a") == a
+    assert store.count() == (1, 2)
+    assert list(store.all_chunks()) == chunks
+    assert list(store.chunk_rows()) == [
+        ChunkRow(chunk_id=c.chunk_id, article_id="a", date="2025-04-16", text=c.text)
+        for c in chunks]
+    assert store.stored_chunks(["a#1", "nope#0"]) == {"a#1": StoredChunk(
+        chunk_id="a#1", article_id="a", index=1, start=10, end=len(a.body), text=a.body[10:],
+        title=a.title, date=a.date, reporter=a.reporter, source=a.source)}
+    assert store.candidates(["b2", "other"]) == {"a"}
+
+
+def test_chunk_listings_are_ordered_by_article_then_index(store: ManifestStore) -> None:
+    put(store, article("b"), (4, 9, 12))  # written first, listed second
+    put(store, article("a"), (3,))
+    ids = ["a#0", "a#1", "b#0", "b#1", "b#2", "b#3"]
+    assert [r.chunk_id for r in store.chunk_rows()] == ids
+    assert [c.chunk_id for c in store.all_chunks()] == ids
+
+
+def test_put_replaces_everything_held_for_the_article(store: ManifestStore) -> None:
+    old = article("a")
+    put(store, old, (4, 9), bands=("old",))
+    new = article("a", "改寫後的內文。", date="2025-05-01")
+    chunks = put(store, new, bands=("new",), content_hash="hash-2")
+    assert store.entries() == {"a": Entry(new, "hash-2", None)}
+    assert list(store.all_chunks()) == chunks and store.count() == (1, 1)
+    assert store.stored_chunks(["a#1", "a#2"]) == {}  # the old chunks are gone, not left over
+    assert store.candidates(["old"]) == set() and store.candidates(["new"]) == {"a"}
+    assert [r.date for r in store.chunk_rows()] == ["2025-05-01"]
+
+
+def test_delete_forgets_article_chunks_bands_and_pending_mark(store: ManifestStore) -> None:
+    put(store, article("a"), (5,), bands=("x",))
+    put(store, article("b"), bands=("x",))
+    store.mark_pending(["a"])
+    with store.batch() as batch:
+        batch.delete("a")
+        batch.delete("never-stored")  # unknown ids are ignored
+    assert list(store.entries()) == ["b"] and store.article("a") is None
+    assert [c.article_id for c in store.all_chunks()] == ["b"]
+    assert store.candidates(["x"]) == {"b"} and store.pending() == []
+    assert store.count() == (1, 1)
+
+
+def test_stored_chunks_dedupes_and_takes_many_ids(store: ManifestStore) -> None:
+    a = article("a", "一二三四五六七八九十" * 30)
+    put(store, a, tuple(range(1, 300)))
+    ids = [f"a#{i}" for i in range(300)] + [f"ghost#{i}" for i in range(900)] + ["a#7"]
+    got = store.stored_chunks(ids)
+    assert sorted(got) == sorted(f"a#{i}" for i in range(300))
+    assert got["a#7"].text == a.body[7:8] and got["a#7"].index == 7
+
+
+def test_ids_and_text_round_trip_exactly(store: ManifestStore) -> None:
+    odd = article("新聞 #1:草稿", "第一行\n\t第二行 ✓ 😀\u3000full-width　space\r\n結尾")
+    chunks = put(store, odd, (4,), bands=("帶狀:1",))
+    assert store.article(odd.article_id) == odd
+    assert list(store.all_chunks()) == chunks
+    assert store.candidates(["帶狀:1"]) == {odd.article_id}
+
+
+# ---------------------------------------------------------------- near-duplicates
+
+
+def test_duplicates_hold_no_chunks_and_are_not_counted(store: ManifestStore) -> None:
+    orig, copy, other = article("orig"), article("copy"), article("other")
+    put(store, orig, (6,), bands=("k",))
+    put(store, copy, bands=("k",), duplicate_of="orig")
+    put(store, other, duplicate_of="elsewhere")
+    assert store.entries()["copy"] == Entry(copy, "hash-copy", "orig")
+    assert store.count() == (1, 2)
+    assert [c.article_id for c in store.all_chunks()] == ["orig", "orig"]
+    assert store.candidates(["k"]) == {"orig", "copy"}
+    assert store.duplicates_of(["orig"]) == [Entry(copy, "hash-copy", "orig")]
+    assert [e.article.article_id for e in store.duplicates_of(["elsewhere", "orig"])] == [
+        "copy", "other"]
+    assert store.duplicates_of(["copy"]) == [] and store.duplicates_of([]) == []
+
+
+# ---------------------------------------------------------------- batches and the generation
+
+
+def test_every_writing_batch_bumps_the_generation_once(store: ManifestStore) -> None:
+    put(store, article("a"))
+    first = store.generation
+    assert first > 0
+    with store.batch() as batch:  # several writes: one bump
+        batch.put(article=article("b"), content_hash="h", chunks=[], bands=[])
+        batch.put(article=article("c"), content_hash="h", chunks=[], bands=[])
+        batch.delete("a")
+    assert store.generation == first + 1
+    with store.batch():  # nothing written: nothing for a derived index to rebuild
+        pass
+    assert store.generation == first + 1
+    store.mark_pending(["b"])  # bookkeeping, not content
+    assert store.generation == first + 1
+
+
+def test_a_batch_that_raises_leaves_no_trace(store: ManifestStore) -> None:
+    kept = put(store, article("a"), (5,))
+    generation = store.generation
+    with pytest.raises(Boom), store.batch() as batch:
+        batch.put(article=article("b"), content_hash="h", chunks=chunks_of(article("b")),
+                  bands=["z"])
+        batch.delete("a")
+        raise Boom
+    assert list(store.entries()) == ["a"] and list(store.all_chunks()) == kept
+    assert store.candidates(["z"]) == set() and store.generation == generation
+
+
+def test_writes_are_visible_only_after_the_batch(store: ManifestStore,
+                                                 opener: Callable[[], ManifestStore]) -> None:
+    with opener() as reader, store.batch() as batch:
+        batch.put(article=article("a"), content_hash="h", chunks=chunks_of(article("a")),
+                  bands=[])
+        assert reader.count() == (0, 0) and reader.generation == 0
+    with opener() as reader:
+        assert reader.count() == (1, 1) and reader.generation == store.generation
+
+
+# ---------------------------------------------------------------- crash bookkeeping
+
+
+def test_pending_marks_until_the_article_is_put_or_deleted(store: ManifestStore) -> None:
+    store.mark_pending(["a", "b", "c"])
+    store.mark_pending(["a"])  # marking twice is harmless
+    assert sorted(store.pending()) == ["a", "b", "c"]
+    put(store, article("a"))
+    with store.batch() as batch:
+        batch.delete("b")
+    assert store.pending() == ["c"]
+
+
+def test_a_failed_batch_keeps_its_pending_marks(store: ManifestStore) -> None:
+    store.mark_pending(["a"])
+    with pytest.raises(Boom), store.batch() as batch:
+        batch.put(article=article("a"), content_hash="h", chunks=[], bands=[])
+        raise Boom
+    assert store.pending() == ["a"]
+
+
+# ---------------------------------------------------------------- durability and lifetime
+
+
+def test_committed_state_survives_reopening(opener: Callable[[], ManifestStore]) -> None:
+    opened = opener()
+    with opened as store:
+        assert store is opened  # `with` gives the store itself and closes it at the end
+        chunks = put(store, article("a"), (7,), bands=("k",))
+        put(store, article("d"), bands=("k",), duplicate_of="a")
+        store.mark_pending(["p"])  # marked, then the process "dies" before its batch
+        generation = store.generation
+        entries = store.entries()
+    with opener() as again:
+        assert again.generation == generation and again.entries() == entries
+        assert list(again.all_chunks()) == chunks and again.pending() == ["p"]
+        assert again.candidates(["k"]) == {"a", "d"}
+        assert again.duplicates_of(["a"]) == [entries["d"]]
