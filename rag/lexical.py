@@ -21,7 +21,8 @@ from rag.text import fold
 
 FORMAT_VERSION = 2  # 2: term counts saved for incremental refreshes
 TOKENIZERS = ("bigram", "jieba", "both")
-K1, B = 1.2, 0.75
+K1, B = 1.2, 0.75  # BM25 defaults; an index records the values it was weighted with
+_UNRECORDED_K1_B = (1.2, 0.75)  # what built the indexes saved before k1/b were recorded
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
 
@@ -61,9 +62,10 @@ class TermCounts:
         return {int(d): row for row, d in enumerate(self.digests)}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LexicalIndex:
-    """A BM25 weight matrix (chunks x terms, CSC) with the chunk ids and filter columns."""
+    """A BM25 weight matrix (chunks x terms, CSC) with the chunk ids and filter columns, and
+    the k1/b it was weighted with (parameters live with the index they built, as in bm25s)."""
 
     matrix: sparse.csc_matrix
     vocab: dict[str, int]
@@ -73,13 +75,17 @@ class LexicalIndex:
     dates: np.ndarray  # YYYYMMDD int per chunk, 0 when unknown
     mode: str
     generation: int = 0
+    k1: float = K1
+    b: float = B
     counts: TermCounts | None = None  # only while building and saving; queries never need it
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str, str, str]], mode: str = "bigram",
-              generation: int = 0, previous: LexicalIndex | None = None) -> LexicalIndex:
+              generation: int = 0, previous: LexicalIndex | None = None, *, k1: float = K1,
+              b: float = B) -> LexicalIndex:
         """rows: (chunk_id, article_id, iso date, text). Chunks whose text `previous` (same mode,
-        counts loaded) already counted reuse those counts instead of being tokenized again."""
+        counts loaded) already counted reuse those counts instead of being tokenized again, so a
+        change of k1/b alone tokenizes nothing."""
         old = previous.counts if previous is not None and previous.mode == mode else None
         vocab = dict(previous.vocab) if old is not None and previous is not None else {}
         reuse = old.by_digest() if old is not None else {}
@@ -97,9 +103,10 @@ class LexicalIndex:
             digests.append(digest)
         tf, vocab = _compact(_stack(term_rows, len(vocab)), vocab)
         lengths = np.asarray(tf.sum(axis=1), np.float32).ravel()
-        return cls(_bm25(tf, lengths), vocab, chunk_ids, np.asarray(art_idx, np.int32),
-                   list(names), np.asarray(dates, np.int32), mode, generation,
-                   TermCounts(tf, np.asarray(digests, np.int64)))
+        return cls(matrix=_bm25(tf, lengths, k1, b), vocab=vocab, chunk_ids=chunk_ids,
+                   article_ids=np.asarray(art_idx, np.int32), article_names=list(names),
+                   dates=np.asarray(dates, np.int32), mode=mode, generation=generation,
+                   k1=k1, b=b, counts=TermCounts(tf, np.asarray(digests, np.int64)))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (row, score) with score > 0; rows outside `mask` never compete."""
@@ -147,7 +154,7 @@ class LexicalIndex:
                   indptr=self.matrix.indptr, shape=np.asarray(self.matrix.shape),
                   article_ids=self.article_ids, dates=self.dates)
         meta = {"format": FORMAT_VERSION, "mode": self.mode, "generation": self.generation,
-                "vocab": list(self.vocab), "chunk_ids": self.chunk_ids,
+                "k1": self.k1, "b": self.b, "vocab": list(self.vocab), "chunk_ids": self.chunk_ids,
                 "article_names": self.article_names}
         (folder / "meta.tmp.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
         (folder / "meta.tmp.json").replace(folder / "meta.json")
@@ -163,9 +170,12 @@ class LexicalIndex:
                 return None
             matrix = sparse.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
                                        shape=tuple(arrays["shape"]))
-            return cls(matrix, {t: i for i, t in enumerate(meta["vocab"])}, meta["chunk_ids"],
-                       arrays["article_ids"], meta["article_names"], arrays["dates"],
-                       meta["mode"], int(meta["generation"]))
+            k1, b = _UNRECORDED_K1_B
+            return cls(matrix=matrix, vocab={t: i for i, t in enumerate(meta["vocab"])},
+                       chunk_ids=meta["chunk_ids"], article_ids=arrays["article_ids"],
+                       article_names=meta["article_names"], dates=arrays["dates"],
+                       mode=meta["mode"], generation=int(meta["generation"]),
+                       k1=float(meta.get("k1", k1)), b=float(meta.get("b", b)))
         except (OSError, ValueError, KeyError, EOFError):
             return None
 
@@ -230,7 +240,7 @@ def _compact(tf: sparse.csr_matrix,
     return tf, {t: i for i, t in enumerate(terms)}
 
 
-def _bm25(tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csc_matrix:
+def _bm25(tf: sparse.csr_matrix, lengths: np.ndarray, k1: float, b: float) -> sparse.csc_matrix:
     """Precomputed BM25 term weights, so a query is a sum of columns."""
     n_docs = tf.shape[0]
     if n_docs == 0:
@@ -238,22 +248,26 @@ def _bm25(tf: sparse.csr_matrix, lengths: np.ndarray) -> sparse.csc_matrix:
     df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float32)
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     avg = float(lengths.mean()) or 1.0
-    row_norm = np.repeat(K1 * (1 - B + B * lengths / avg), np.diff(tf.indptr))
-    data = tf.data * (K1 + 1) / (tf.data + row_norm) * idf[tf.indices]
+    row_norm = np.repeat(k1 * (1 - b + b * lengths / avg), np.diff(tf.indptr))
+    data = tf.data * (k1 + 1) / (tf.data + row_norm) * idf[tf.indices]
     weights = sparse.csr_matrix((data.astype(np.float32), tf.indices, tf.indptr), shape=tf.shape)
     return weights.tocsc()
 
 
-def load_fresh(folder: Path, manifest: ManifestStore, mode: str) -> LexicalIndex:
-    """The persisted index if it matches the manifest's generation and mode, else a refresh
-    that re-tokenizes only the chunks whose text the saved counts do not cover."""
+def load_fresh(folder: Path, manifest: ManifestStore, mode: str, *, k1: float = K1,
+               b: float = B) -> LexicalIndex:
+    """The persisted index if it matches the manifest's generation, the mode and k1/b, else a
+    refresh that re-tokenizes only the chunks whose text the saved counts do not cover (none
+    when only k1/b changed: the weights are recomputed from the saved counts)."""
     index = LexicalIndex.load(folder)
     generation = manifest.generation
-    if index is not None and index.generation == generation and index.mode == mode:
+    if index is not None and (index.generation, index.mode, index.k1, index.b) == (
+            generation, mode, k1, b):
         return index
     if index is not None and (index.mode != mode or not index.load_counts(folder)):
         index = None
-    index = LexicalIndex.build(manifest.chunk_rows(), mode, generation, previous=index)
+    index = LexicalIndex.build(manifest.chunk_rows(), mode, generation, previous=index,
+                               k1=k1, b=b)
     index.save(folder)
     index.counts = None  # ~as large as the matrix; only the next refresh needs it, from disk
     return index

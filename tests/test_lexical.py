@@ -189,3 +189,56 @@ def test_refresh_retokenizes_only_changed_chunks(tmp_path: Path,
         assert got == pytest.approx(want)
     assert not refreshed.search("檳城", 5) and not refreshed.search("燈塔", 5)
     manifest.close()
+
+
+def _flat(index: LexicalIndex, queries: list[str]) -> dict[str, float]:
+    """query|chunk id -> score, flat so that pytest.approx can compare it."""
+    return {f"{q}|{chunk_id}": score for q, scores in zip(queries, _scores(index, queries),
+                                                         strict=True)
+            for chunk_id, score in scores.items()}
+
+
+def test_k1_b_are_saved_and_a_change_reweights_from_the_saved_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BM25 parameters live with the index: asking for another k1 (or b) rebuilds the weights
+    from the saved term counts (nothing re-tokenized), and the scores change."""
+    import rag.lexical
+
+    folder = tmp_path / "lexical"
+    queries = ["高雄", "橘郡姊妹市", "Steven"]
+    with _manifest_of_rows(tmp_path) as manifest:
+        default = load_fresh(folder, manifest, "bigram")
+        assert (default.k1, default.b) == (rag.lexical.K1, rag.lexical.B)
+        saved = LexicalIndex.load(folder)
+        assert saved is not None and (saved.k1, saved.b) == (default.k1, default.b)
+        calls: list[str] = []
+        real = rag.lexical.tokenize
+        monkeypatch.setattr(rag.lexical, "tokenize",
+                            lambda text, mode="bigram": calls.append(text) or real(text, mode))
+        steep = load_fresh(folder, manifest, "bigram", k1=2.0)
+        assert calls == []  # reweighted from counts.npz
+        assert steep.k1 == 2.0 and steep.generation == default.generation
+        assert _flat(steep, queries).keys() == _flat(default, queries).keys()
+        assert _flat(steep, queries) != pytest.approx(_flat(default, queries))
+        reloaded = LexicalIndex.load(folder)
+        assert reloaded is not None and reloaded.k1 == 2.0  # saved with the new weights
+        assert load_fresh(folder, manifest, "bigram", k1=2.0).k1 == 2.0
+        flat = load_fresh(folder, manifest, "bigram", k1=2.0, b=0.0)
+        assert _flat(flat, queries) != pytest.approx(_flat(steep, queries))
+        monkeypatch.undo()
+        want = LexicalIndex.build(manifest.chunk_rows(), "bigram", manifest.generation,
+                                  k1=2.0, b=0.0)
+        assert _flat(flat, queries) == pytest.approx(_flat(want, queries))
+
+
+def test_an_index_saved_without_k1_b_reads_as_the_old_constants(tmp_path: Path,
+                                                                index: LexicalIndex) -> None:
+    """Indexes saved before k1/b were recorded were weighted with 1.2 / 0.75."""
+    import json
+
+    index.save(tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text("utf-8"))
+    del meta["k1"], meta["b"]
+    (tmp_path / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded is not None and (loaded.k1, loaded.b) == (1.2, 0.75)
