@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake OpenAI-compatible server
 
 from fake_llm import FakeLLM, shown_passages  # noqa: E402
 
-from rag.assistant import Assistant  # noqa: E402
+from rag.assistant import AnswerStream, Assistant  # noqa: E402
 from rag.config import Settings, shipped_corpus_dir  # noqa: E402
 from rag.schema import Answer  # noqa: E402
 from rag.text import split_sentences  # noqa: E402
@@ -126,21 +126,19 @@ def bench_openai(settings: Settings, questions: list[str], chunk_delay: float) -
             passages = list(final.passages) if final else []
             if passages:
                 t0 = time.perf_counter()
-                next(iter(assistant.answerer.stream(q, passages, "zh-Hant")))
+                next(iter(assistant.answerer.respond(q, passages, "zh-Hant")))
                 client_ttft.append(time.perf_counter() - t0)
         return {"ttft": stats(ttft), "total": stats(total), "client_ttft": stats(client_ttft),
                 "fallbacks": fallbacks, "chunk_delay_s": chunk_delay}
 
 
-def timed_stream(stream: Iterator[str | Answer]) -> tuple[float, float, Answer | None]:
+def timed_stream(stream: AnswerStream) -> tuple[float, float, Answer | None]:
     t0 = time.perf_counter()
     first = None
-    final = None
-    for item in stream:
-        if isinstance(item, Answer):
-            final = item
-        elif first is None:
+    for _ in stream:
+        if first is None:
             first = time.perf_counter() - t0
+    final = stream.answer()
     end = time.perf_counter() - t0
     return (first if first is not None else end), end, final
 

@@ -60,14 +60,12 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "lexical (bigram BM25)": ("lexical", {"lexical_tokenizer": "bigram"}),
     "dense (e5-small-q4)": ("dense", {}),
     "fused default": ("hybrid", {}),
-    "rrf equal weights, k=60": ("hybrid", {"fusion": "rrf", "dense_weight": 1.0,
-                                           "lexical_weight": 1.0, "rrf_k": 60}),
-    "rrf lexical x2, k=10": ("hybrid", {"fusion": "rrf", "dense_weight": 1.0,
-                                        "lexical_weight": 2.0, "rrf_k": 10}),
-    "score, dense 0.85": ("hybrid", {"fusion": "score", "dense_weight": 0.85,
-                                     "lexical_weight": 1.0}),
-    "score, dense 0.5": ("hybrid", {"fusion": "score", "dense_weight": 0.5,
-                                    "lexical_weight": 1.0}),
+    "rrf equal weights, k=60": ("hybrid", {"fusion": "rrf", "signals": "dense=1.0,lexical=1.0",
+                                           "rrf_k": 60}),
+    "rrf lexical x2, k=10": ("hybrid", {"fusion": "rrf", "signals": "dense=1.0,lexical=2.0",
+                                        "rrf_k": 10}),
+    "score, dense 0.85": ("hybrid", {"fusion": "score", "signals": "dense=0.85,lexical=1.0"}),
+    "score, dense 0.5": ("hybrid", {"fusion": "score", "signals": "dense=0.5,lexical=1.0"}),
 }
 
 

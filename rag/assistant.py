@@ -8,17 +8,40 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.answerers import Answerer, get_answerer, resolve_name
+from rag.answerers import FALLBACK, Answerer, get_answerer, resolve_name
 from rag.cite import verify
 from rag.config import Settings
 from rag.errors import InputError, LLMError
-from rag.lang import detect_language
+from rag.lang import Lang, detect_language
 from rag.prompt import refusal
 from rag.retrieve import Retriever
 from rag.rewrite import rewrite_by_rule, turns
-from rag.schema import Answer, Citation, Filters, Passage
+from rag.schema import Answer, Citation, Draft, Filters, Passage
 
 log = logging.getLogger(__name__)
+
+
+class AnswerStream:
+    """Draft pieces while an answer is being made (iterate), then the verified Answer
+    (`answer()`), which is authoritative: it may differ from the draft (a fallback, a removed
+    marker). `close()` stops the work mid-way (the UI's Stop button)."""
+
+    def __init__(self, steps: Generator[str, None, Answer]) -> None:
+        self._steps = steps
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._answer is None:
+            self._answer = yield from self._steps
+
+    def answer(self) -> Answer:
+        for _ in self:
+            pass
+        assert self._answer is not None, "the stream was closed before its answer"
+        return self._answer
+
+    def close(self) -> None:
+        self._steps.close()
 
 
 class Assistant:
@@ -30,9 +53,10 @@ class Assistant:
         self.retriever = retriever or Retriever(settings)
         self.strict = strict
         self.backend = resolve_name(settings, answerer)
-        self.extractive = get_answerer("extractive", settings, embedder=self.retriever.embedder)
-        self.answerer: Answerer = (self.extractive if self.backend == "extractive"
-                                   else get_answerer(self.backend, settings))
+        embedder = self.retriever.embedder
+        self.fallback = get_answerer(FALLBACK, settings, embedder=embedder)
+        self.answerer: Answerer = (self.fallback if self.backend == FALLBACK
+                                   else get_answerer(self.backend, settings, embedder=embedder))
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Assistant:
@@ -44,57 +68,57 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Any] | None = None,
             filters: Filters | dict[str, Any] | None = None) -> Answer:
-        answer = None
-        for piece in self.stream(question, history, filters):
-            if isinstance(piece, Answer):
-                answer = piece
-        assert answer is not None
-        return answer
+        return self.stream(question, history, filters).answer()
 
     def stream(self, question: str, history: Sequence[Any] | None = None,
-               filters: Filters | dict[str, Any] | None = None) -> Iterator[str | Answer]:
-        """Draft text pieces as they arrive, then the final, verified Answer (authoritative:
-        a verified answer may differ from the draft, e.g. after a fallback or a removed marker)."""
+               filters: Filters | dict[str, Any] | None = None) -> AnswerStream:
+        """Iterate for draft pieces as they arrive, then `.answer()` for the verified Answer.
+        Input errors (an empty question, a bad date) are raised here, before any work."""
+        question, notices = self._check(question)
+        return AnswerStream(self._steps(question, notices, history, _filters(filters)))
+
+    def _steps(self, question: str, notices: list[str], history: Sequence[Any] | None,
+               filters: Filters) -> Generator[str, None, Answer]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        question, notices = self._check(question)
-        lang = detect_language(question)
+        lang = detect_language(question)  # once per question; everything below is told
         standalone = self.standalone(question, history)
         if standalone != question:
             notices.append(f"改寫後的問題 rewritten question: {standalone}")
         passages, retrieval_notes = self.retriever.search(
-            standalone, self.settings.top_k, _filters(filters))
+            standalone, self.settings.top_k, filters, lang=lang)
         notices.extend(retrieval_notes)
         timings["retrieve"] = time.perf_counter() - started
         if not passages:
             timings["total"] = timings["retrieve"]
-            yield Answer(question=question, text=refusal(lang), refused=True,
-                         backend=self.backend, notices=tuple(notices), timings=timings)
-            return
-        draft, fallback = yield from self._draft(standalone, passages, lang, notices)
+            return Answer(question=question, text=refusal(lang), refused=True,
+                          backend=self.backend, notices=tuple(notices), timings=timings)
+        draft, fell_back = yield from self._draft(standalone, passages, lang, notices)
         timings["answer"] = time.perf_counter() - started - timings["retrieve"]
         verified = verify(draft, passages, lang)
         notices.extend(verified.notes)
         citations = tuple(self._checked(c) for c in verified.citations)
         timings["total"] = time.perf_counter() - started
-        yield Answer(question=question, text=verified.text, refused=verified.refused,
-                     citations=citations, passages=tuple(passages),
-                     backend="extractive" if fallback else self.backend, fallback=fallback,
-                     notices=tuple(notices), timings=timings)
+        return Answer(question=question, text=verified.text, refused=verified.refused,
+                      citations=citations, passages=tuple(passages),
+                      backend=FALLBACK if fell_back else self.backend, fallback=fell_back,
+                      notices=tuple(notices), timings=timings)
 
     def standalone(self, question: str, history: Sequence[Any] | None) -> str:
         if not turns(history):
             return question
-        rewrite = getattr(self.answerer, "rewrite", None)
-        if rewrite is not None:
+        if self.answerer.can_rewrite:
             try:
                 text = "\n".join(f"{role}: {content}" for role, content in turns(history)[-6:])
-                return str(rewrite(text, question)) or question
+                return self.answerer.rewrite(text, question) or question
             except LLMError as exc:
                 log.warning("rewrite by LLM failed, using the rule: %s", exc)
         return rewrite_by_rule(question, history)
 
     def _check(self, question: str) -> tuple[str, list[str]]:
+        if question is not None and not isinstance(question, str):
+            raise InputError(f"問題必須是文字，收到 {type(question).__name__}。 "
+                             f"The question must be a str, not {type(question).__name__}.")
         question = (question or "").strip()
         if not question:
             raise InputError("問題是空的，請輸入問題。 The question is empty.")
@@ -104,22 +128,20 @@ class Assistant:
                                       f"to {limit} characters."]
         return question, []
 
-    def _draft(self, question: str, passages: list[Passage], lang: str,
-               notices: list[str]) -> Generator[str, None, tuple[str, bool]]:
+    def _draft(self, question: str, passages: list[Passage], lang: Lang,
+               notices: list[str]) -> Generator[str, None, tuple[Draft, bool]]:
         """Yields pieces; returns (draft, fell_back)."""
-        pieces: list[str] = []
         try:
-            for piece in self.answerer.stream(question, passages, lang):
-                pieces.append(piece)
-                yield piece
-            return "".join(pieces), False
+            response = self.answerer.respond(question, passages, lang)
+            yield from response
+            return response.draft(), False
         except LLMError as exc:
             if self.strict:
                 raise
             notices.append(f"{exc} 改用抽取式回答。 Falling back to the extractive answer.")
-        text = "".join(self.extractive.stream(question, passages, lang))
-        yield text
-        return text, True
+        response = self.fallback.respond(question, passages, lang)
+        yield from response
+        return response.draft(), True
 
     def _checked(self, citation: Citation) -> Citation:
         """The quote must be the article's exact text at the stored offsets."""

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.dates import annotate_relative_dates
-from rag.prompt import REFUSALS, refusal
-from rag.schema import Citation, Passage
+from rag.lang import CJK
+from rag.prompt import refusal
+from rag.schema import Citation, Draft, Passage
 from rag.text import Span, fold, split_sentences
 
 MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
@@ -16,7 +17,6 @@ _CLAIM_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
 _DIGITS = re.compile(r"\d+")
 _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:[ .'-][A-Z][A-Za-z]+)*\b|\b[A-Z]{2,}\b")
 _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{5,})[」』”\"]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 MIN_CJK_OVERLAP = 0.3
 
 
@@ -30,41 +30,39 @@ class Verified:
     notes: tuple[str, ...] = ()
 
 
-def is_refusal(text: str) -> bool:
-    folded = fold(text)
-    return any(fold(r).rstrip("。.") in folded for r in REFUSALS.values())
-
-
-def verify(draft: str, passages: Sequence[Passage], lang: str) -> Verified:
-    """Keep only markers that point at a shown passage that supports their claim; renumber
-    them 1..n in order of appearance; an answer left with no valid citation becomes a refusal."""
-    if is_refusal(draft) or not draft.strip():
+def verify(draft: Draft, passages: Sequence[Passage], lang: str) -> Verified:
+    """Keep only markers that point at a passage the answerer was shown and that supports
+    their claim; renumber them 1..n in order of appearance; an answer left with no valid
+    citation becomes a refusal."""
+    if draft.refused or not draft.text.strip():
         return Verified(refusal(lang), (), True)
+    shown = passages[: draft.shown] if draft.shown is not None else passages
+    text = draft.text
     notes: list[str] = []
     renumber: dict[int, int] = {}
     claims_by_passage: dict[int, list[str]] = {}
     pieces: list[str] = []
     last = 0
-    for m in MARKER.finditer(draft):
-        claim = _claim_before(draft, m.start())
+    for m in MARKER.finditer(text):
+        claim = _claim_before(text, m.start())
         kept = []
         for n in (int(x) for x in re.findall(r"\d+", m.group(1))):
-            reason = _reject_reason(n, claim, passages)
+            reason = _reject_reason(n, claim, shown)
             if reason:
                 notes.append(f"[{n}] {reason}")
                 continue
             renumber.setdefault(n, len(renumber) + 1)
             claims_by_passage.setdefault(n, []).append(claim)
             kept.append(renumber[n])
-        pieces.append(draft[last : m.start()].rstrip(" ") if not kept else draft[last : m.start()])
+        pieces.append(text[last : m.start()].rstrip(" ") if not kept else text[last : m.start()])
         pieces.append("".join(f"[{k}]" for k in dict.fromkeys(kept)))
         last = m.end()
-    pieces.append(draft[last:])
+    pieces.append(text[last:])
     if not renumber:
         notes.append("回答沒有可驗證的引用，已改為拒答 (no verifiable citation: answer withheld)")
         return Verified(refusal(lang), (), True, tuple(notes))
     citations = tuple(
-        _citation(new, passages[old - 1], claims_by_passage[old])
+        _citation(new, shown[old - 1], claims_by_passage[old])
         for old, new in sorted(renumber.items(), key=lambda kv: kv[1]))
     return Verified("".join(pieces).strip(), citations, False, tuple(notes))
 
@@ -101,7 +99,7 @@ def supports(passage: Passage, claim: str, shown: Sequence[Passage] = ()) -> boo
         if re.sub(r"\s+", "", fold(quoted)) not in compact:
             return False
     grams = _bigrams(fold(claim))
-    if len(_CJK.findall(claim)) >= 4 and grams:
+    if len(CJK.findall(claim)) >= 4 and grams:
         return len(grams & _bigrams(text)) / len(grams) >= MIN_CJK_OVERLAP
     # A claim in another language must at least share a number, a name or a quote with it.
     anchors = (_DIGITS.findall(fold(claim)) + [fold(n) for n in _LATIN_NAME.findall(claim)]
@@ -110,7 +108,7 @@ def supports(passage: Passage, claim: str, shown: Sequence[Passage] = ()) -> boo
 
 
 def _bigrams(text: str) -> set[str]:
-    chars = [c for c in text if _CJK.match(c)]
+    chars = [c for c in text if CJK.match(c)]
     return {a + b for a, b in zip(chars, chars[1:], strict=False)}
 
 

@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,11 @@ class Settings:
     # retrieval
     top_k: int = 5
     lexical_tokenizer: str = "bigram"  # bigram | jieba | both; see docs/retrieval.md
+    # retrieval signals and their fusion weights (rag/signals/; docs/retrieval.md measures them)
+    signals: str = "dense=1.0,lexical=1.0"
     # fusion: "score" = weighted sum of min-max-normalised scores (measured best on DRCD dev);
     # "rrf" = weighted reciprocal-rank fusion with constant rrf_k (ranks only, ignores margins)
     fusion: str = "score"
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
     rrf_k: int = 60
     reranker: str | None = None
     # answering
@@ -63,7 +63,6 @@ class Settings:
     llm_retries: int = 2
     max_question_chars: int = 500
     benchmarks_dir: Path = DEFAULT_BENCHMARKS_DIR  # eval/train/bench data, read in place
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def chroma_dir(self) -> Path:
@@ -100,9 +99,8 @@ class Settings:
             values.update(_read_toml(Path(path)))
         for f in fields(cls):
             key = PREFIX + f.name.upper()
-            if key in env and f.name != "extra":
+            if key in env:
                 values[f.name] = env[key]
-        _prepare_process_env(env)
         settings = cls(**{name: _coerce(name, value) for name, value in values.items()})
         settings.validate()
         return settings
@@ -161,10 +159,10 @@ def _coerce(name: str, value: Any) -> Any:
         ) from exc
 
 
-def _prepare_process_env(env: Mapping[str, str]) -> None:
-    """Point libraries at bundled data so nothing downloads at run time, and silence telemetry."""
-    if env is not os.environ:
-        return
+def prepare_process_env() -> None:
+    """For entry points (the CLI, the UI), before any library loads: point libraries at bundled
+    data so nothing downloads at run time, and silence telemetry. Library users get the same
+    from explicit arguments (Chroma's telemetry flag, the bundled tiktoken files)."""
     cache = bundled_tiktoken_cache()
     if cache:
         os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))

@@ -40,4 +40,12 @@ def score_fusion(runs: Mapping[str, Mapping[str, float]],
     return fused
 
 
-METHODS = {"rrf": rrf, "score": score_fusion}
+METHODS = ("score", "rrf")
+
+
+def fuse(method: str, runs: Mapping[str, Mapping[str, float]], weights: Mapping[str, float],
+         rrf_k: int = 60) -> dict[str, float]:
+    """One fused score per item by the named method (see METHODS)."""
+    if method == "rrf":
+        return rrf(runs, weights, rrf_k)
+    return score_fusion(runs, weights)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rag.dates import annotate_relative_dates
 from rag.schema import Passage
-from rag.text import count_tokens
+from rag.text import count_tokens, fold
 
 REFUSALS = {
     "zh-Hant": "抱歉，提供的文章中沒有足夠資訊回答這個問題。",
@@ -42,6 +42,13 @@ REWRITE_TEMPLATE = """以下是一段對話與使用者的追問。請把追問�
 
 def refusal(lang: str) -> str:
     return REFUSALS.get(lang, REFUSALS["zh-Hant"])
+
+
+def is_refusal(text: str) -> bool:
+    """True when an LLM wrote the stock refusal the system prompt asks for (in any of the
+    three languages, Traditional/Simplified folded); an LLM's only way to signal it."""
+    folded = fold(text)
+    return not folded.strip() or any(fold(r).rstrip("。.") in folded for r in REFUSALS.values())
 
 
 def format_passages(passages: Sequence[Passage], budget_tokens: int = 3000,

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused, filtered, de-overlapped -> Passages."""
+"""Hybrid retrieval: the configured signals (rag/signals/: dense, lexical, ...) fused, filtered,
+de-overlapped -> Passages."""
 
 from __future__ import annotations
 
@@ -8,49 +9,41 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from rag import store
+from rag import signals as signal_registry
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import ConfigError, InputError
-from rag.fusion import METHODS, rrf, score_fusion
-from rag.lang import detect_language
-from rag.lexical import TOKENIZERS, LexicalIndex, load_fresh
-from rag.lexicon import chinese_terms
-from rag.manifest import Manifest
+from rag.fusion import METHODS, fuse
+from rag.index_reader import IndexReader
+from rag.lang import Lang, detect_language
 from rag.rerank import Reranker, get_reranker
 from rag.schema import Article, Filters, Passage
+from rag.signals import HYBRID, Signal, SignalQuery
 
 log = logging.getLogger(__name__)
-MAX_LEXICAL_QUERY_CHARS = 2000
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 _EMOJI_ETC = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200d]")
 
 
-def lexical_query(query: str) -> str:
-    """What BM25 looks up. English words share no characters with Chinese text, so an
-    English query also carries the words' CC-CEDICT senses (Penang -> 槟城); the dense
-    retriever alone ranked the right article first for 6 of 10 English gold questions."""
-    if detect_language(query) != "en":
-        return query
-    return f"{query} {chinese_terms(query)}".strip()
-
-
 class Retriever:
-    """`retrieve(query)` -> passages; `mode` is hybrid (default), dense or lexical."""
+    """`retrieve(query)` -> passages; `mode` is hybrid (default) or one signal's name."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 reranker: Reranker | None = None, mode: str = "hybrid") -> None:
-        if mode not in ("hybrid", "dense", "lexical"):
-            raise InputError(f"未知的檢索模式 {mode}。 mode must be hybrid, dense or lexical.")
-        _check_settings(settings)
+                 reranker: Reranker | None = None, mode: str = HYBRID) -> None:
+        if settings.fusion not in METHODS:  # unknown names would silently mean "score"
+            raise ConfigError(f"RAG_FUSION 無效：{settings.fusion!r}。 fusion must be one of "
+                              + ", ".join(METHODS))
+        if mode != HYBRID and mode not in signal_registry.REGISTRY:
+            raise InputError(f"未知的檢索模式 {mode}。 mode must be {HYBRID} or one of "
+                             + ", ".join(signal_registry.REGISTRY))
         self.settings = settings
         self.embedder = embedder or get_embedder(settings)
         self.reranker = reranker if reranker is not None else get_reranker(settings.reranker)
         self.mode = mode
+        self.index = IndexReader(settings, self.embedder)
+        self.signals: list[Signal] = signal_registry.build(
+            settings, self.index, None if mode == HYBRID else mode)
         self._lock = threading.Lock()
-        self._collection: Any = None
-        self._manifest: Manifest | None = None
-        self._lexical: LexicalIndex | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Retriever:
@@ -64,11 +57,12 @@ class Retriever:
         passages, _ = self.search(query, k, filters)
         return passages
 
-    def search(self, query: str, k: int = 10,
-               filters: Filters | None = None) -> tuple[list[Passage], list[str]]:
-        """Passages and notices (e.g. the query was truncated)."""
+    def search(self, query: str, k: int = 10, filters: Filters | None = None,
+               lang: Lang | None = None) -> tuple[list[Passage], list[str]]:
+        """Passages and notices (e.g. the query was truncated). `lang` is the question's
+        language when the caller has decided it (the Assistant does, once per question)."""
         filters = filters or Filters()
-        if not query or not query.strip():
+        if not isinstance(query, str) or not query.strip():
             raise InputError("查詢是空的，請輸入問題或關鍵字。 The query is empty.")
         if k < 1:
             raise InputError(f"k 必須至少為 1（收到 {k}）。 k must be at least 1.")
@@ -76,13 +70,14 @@ class Retriever:
         query, notices = self._truncate(query.strip())
         if not _HAS_WORD.search(_EMOJI_ETC.sub("", query)) or filters.is_empty_selection():
             return [], notices
+        signal_query = SignalQuery(query, lang or detect_language(query))
         with self._lock:
-            self._open()
+            self.index.collection  # noqa: B018 - opens it: a clear error when empty or mismatched
             pool = max(3 * k, 30)
-            runs = self._runs(query, pool, filters)
-        fused = self._fuse(runs)
-        ranked = sorted(fused, key=lambda cid: -fused[cid])
-        passages = self._passages(ranked, fused, runs)
+            runs = {s.name: s.scores(signal_query, pool, filters) for s in self.signals}
+            fused = self._fuse(runs)
+            ranked = sorted(fused, key=lambda cid: -fused[cid])
+            passages = self._passages(ranked, fused, runs)
         if self.reranker is not None:
             passages = self._rerank(query, passages[: max(2 * k, 20)])
         return _drop_overlaps(passages, k), notices
@@ -90,22 +85,9 @@ class Retriever:
     def article(self, article_id: str) -> Article | None:
         """The cleaned article (its body is what citation offsets index into)."""
         with self._lock:
-            self._open()
-            assert self._manifest is not None
-            return self._manifest.article(article_id)
+            return self.index.manifest.article(article_id)
 
     # ---------------------------------------------------------------- stages
-    def _open(self) -> None:
-        if self._collection is None:
-            self._collection = store.read_collection(self.settings)
-            store.check_model(self._collection, self.embedder.name, self.settings.collection)
-            self._manifest = Manifest(self.settings.manifest_path)
-        assert self._manifest is not None
-        stale = self._lexical is None or self._lexical.generation != self._manifest.generation
-        if stale and self.mode != "dense":
-            self._lexical = load_fresh(self.settings.lexical_dir, self._manifest,
-                                       self.settings.lexical_tokenizer)
-
     def _truncate(self, query: str) -> tuple[str, list[str]]:
         if self.embedder.fits(query, is_query=True):
             return query, []
@@ -118,41 +100,15 @@ class Retriever:
         log.warning(note)
         return query[:lo], [note]
 
-    def _runs(self, query: str, pool: int, filters: Filters) -> dict[str, dict[str, float]]:
-        runs: dict[str, dict[str, float]] = {}
-        if self.mode in ("hybrid", "dense"):
-            runs["dense"] = self._dense(query, pool, filters)
-        if self.mode in ("hybrid", "lexical"):
-            runs["lexical"] = self._lexical_run(query, pool, filters)
-        return runs
-
-    def _dense(self, query: str, n: int, filters: Filters) -> dict[str, float]:
-        vector = self.embedder.embed_query(query)
-        result = self._collection.query(query_embeddings=[vector.tolist()], n_results=n,
-                                        where=filters.chroma_where(), include=["distances"])
-        ids, distances = result["ids"][0], result["distances"][0]
-        return {cid: 1.0 - float(d) for cid, d in zip(ids, distances, strict=True)}
-
-    def _lexical_run(self, query: str, n: int, filters: Filters) -> dict[str, float]:
-        assert self._lexical is not None
-        lex = self._lexical
-        mask = lex.mask(filters.after, filters.before, filters.article_ids)
-        hits = lex.search(lexical_query(query)[:MAX_LEXICAL_QUERY_CHARS], n, mask)
-        return {lex.chunk_ids[row]: score for row, score in hits}
-
     def _fuse(self, runs: dict[str, dict[str, float]]) -> dict[str, float]:
         if len(runs) == 1:
             return dict(next(iter(runs.values())))
-        s = self.settings
-        weights = {"dense": s.dense_weight, "lexical": s.lexical_weight}
-        if s.fusion == "rrf":
-            return rrf(runs, weights, s.rrf_k)
-        return score_fusion(runs, weights)
+        weights = {s.name: s.weight for s in self.signals}
+        return fuse(self.settings.fusion, runs, weights, self.settings.rrf_k)
 
     def _passages(self, ranked: list[str], fused: dict[str, float],
                   runs: dict[str, dict[str, float]]) -> list[Passage]:
-        assert self._manifest is not None
-        rows = self._manifest.stored_chunks(ranked)
+        rows = self.index.manifest.stored_chunks(ranked)
         out = []
         for cid in ranked:
             row = rows.get(cid)
@@ -171,16 +127,6 @@ class Retriever:
         rescored = [replace(p, score=s, scores={**p.scores, "rerank": s})
                     for p, s in zip(passages, scores, strict=True)]
         return sorted(rescored, key=lambda p: -p.score)
-
-
-def _check_settings(settings: Settings) -> None:
-    """Unknown names would otherwise fall back silently (any fusion but rrf meant score)."""
-    if settings.fusion not in METHODS:
-        raise ConfigError(f"RAG_FUSION 無效：{settings.fusion!r}。 fusion must be one of "
-                          + ", ".join(METHODS))
-    if settings.lexical_tokenizer not in TOKENIZERS:
-        raise ConfigError(f"RAG_LEXICAL_TOKENIZER 無效：{settings.lexical_tokenizer!r}。 "
-                          "lexical_tokenizer must be one of " + ", ".join(TOKENIZERS))
 
 
 def _drop_overlaps(passages: list[Passage], k: int) -> list[Passage]:

@@ -11,8 +11,8 @@ from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import ConfigError, InputError
 from rag.prompt import REFUSALS
-from rag.retrieve import Filters, Retriever
-from rag.schema import Answer
+from rag.retrieve import Retriever
+from rag.schema import Answer, Filters
 from rag.text import to_simplified
 
 IURC = "000_09d82b08e27ce1d6"
@@ -112,14 +112,10 @@ def test_traditional_question_refused_in_traditional(assistant: Assistant) -> No
     assert answer.refused and answer.text == REFUSALS["zh-Hant"]
 
 
-def test_english_question_gets_an_english_lead_in_or_an_english_refusal(
-        assistant: Assistant) -> None:
-    """The quotes stay Chinese; whether this one is answered depends on the calibrated weights
-    (answered with the lead-in at the time of writing), but it is never answered in Chinese."""
+def test_english_question_gets_an_english_lead_in(assistant: Assistant) -> None:
+    """The quotes stay Chinese, introduced in English (never a bare Chinese answer)."""
     answer = assistant.ask("When did Kaohsiung join IURC?")
-    if answer.refused:
-        assert answer.text == REFUSALS["en"]
-        return
+    assert not answer.refused
     assert answer.text.startswith("According to the articles (quoted in Chinese): ")
     assert "2025年8月" in answer.text and answer.citations[0].article_id == IURC
     assert_quotes_exact(assistant, answer)
@@ -144,24 +140,33 @@ def test_overlong_question_is_truncated_with_a_notice(assistant: Assistant) -> N
     assert any(f"truncated to {limit} characters" in n for n in answer.notices)
 
 
-def test_stream_yields_text_pieces_then_one_answer(assistant: Assistant) -> None:
-    items = list(assistant.stream("高雄何時加入 IURC?"))
-    *pieces, final = items
+def test_stream_yields_text_pieces_then_holds_the_answer(assistant: Assistant) -> None:
+    stream = assistant.stream("高雄何時加入 IURC?")
+    pieces = list(stream)
     assert pieces and all(isinstance(p, str) for p in pieces)
+    final = stream.answer()
     assert isinstance(final, Answer) and "2025年8月" in "".join(pieces)
     assert final.text == assistant.ask("高雄何時加入 IURC?").text
+    assert list(stream) == [] and stream.answer() is final  # read once, then kept
 
 
-def test_stream_with_nothing_retrieved_yields_only_a_refusal(assistant: Assistant) -> None:
-    items = list(assistant.stream("高雄何時加入 IURC?", filters=Filters(article_ids=())))
-    assert len(items) == 1 and isinstance(items[0], Answer)
-    assert items[0].refused and items[0].passages == ()
+def test_stream_with_nothing_retrieved_has_no_pieces_and_a_refusal(assistant: Assistant) -> None:
+    stream = assistant.stream("高雄何時加入 IURC?", filters=Filters(article_ids=()))
+    assert list(stream) == []
+    assert stream.answer().refused and stream.answer().passages == ()
+
+
+def test_a_closed_stream_does_no_more_work(assistant: Assistant) -> None:
+    stream = assistant.stream("高雄何時加入 IURC?")
+    stream.close()
+    assert list(stream) == []
+    with pytest.raises(AssertionError, match="closed"):
+        stream.answer()
 
 
 def test_empty_article_list_in_a_dict_is_an_empty_selection(assistant: Assistant) -> None:
     """Like Retriever.retrieve(article_ids=[]) and Filters(article_ids=()): nothing selected,
-    nothing searched. (Fails today: assistant._filters turns [] into None, i.e. every article;
-    see the report.)"""
+    nothing searched."""
     assert assistant.retriever.retrieve("高雄何時加入 IURC?", article_ids=[]) == []
     answer = assistant.ask("高雄何時加入 IURC?", filters={"article_ids": []})
     assert answer.refused and answer.passages == ()
@@ -204,3 +209,18 @@ def test_answer_to_dict_is_json_ready(assistant: Assistant) -> None:
     assert data["citations"][0]["article_id"] == ORANGE
     assert set(data["citations"][0]) >= {"n", "article_id", "title", "date", "quote"}
     json.dumps(data, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("question", ["台北101有多高？", "Who is the mayor of Taipei?"])
+def test_an_english_refusal_is_english_and_a_chinese_one_chinese(assistant: Assistant,
+                                                                  question: str) -> None:
+    answer = assistant.ask(question)
+    lang = "en" if question.isascii() else "zh-Hant"
+    assert answer.refused and answer.text == REFUSALS[lang]
+
+
+@pytest.mark.parametrize("question", [42, b"bytes", ["list"]])
+def test_a_question_that_is_not_text_is_an_input_error(assistant: Assistant,
+                                                       question: Any) -> None:
+    with pytest.raises(InputError, match="must be a str"):
+        assistant.ask(question)

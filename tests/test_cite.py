@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cite import MARKER, is_refusal, supports, verify
-from rag.prompt import REFUSALS
-from rag.schema import Passage
+from rag.cite import MARKER, Verified, supports
+from rag.cite import verify as verify_draft
+from rag.prompt import REFUSALS, is_refusal
+from rag.schema import Draft, Passage
 
 # A real cleaned article body (Penang story, dated 2024-10-19): passage offsets index into it.
 PENANG_BODY = (
@@ -20,6 +21,11 @@ PENANG_BODY = (
 )
 IURC_TEXT = "高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫,象徵城市治理成果獲得國際肯定。"
 ORANGE_TEXT = "高雄市政府於4月15日與美國紐約州橘郡(Orange County, NY)正式締結為姊妹市。"
+
+
+def verify(text: str, shown: list[Passage], lang: str) -> Verified:
+    """An answerer's draft as the LLM answerer makes it: a refusal only when it says so."""
+    return verify_draft(Draft(text, refused=is_refusal(text)), shown, lang)
 
 
 def passage(article_id: str, text: str, start: int = 0, date: str = "2024-10-19",
@@ -198,3 +204,16 @@ def test_latin_name_of_another_shown_passage_is_not_supported(shown: list[Passag
     # "Orange County" appears in passage 3 only: a claim naming it cannot cite passage 2.
     assert not supports(shown[1], "Orange County joined IURC", shown)
     assert supports(shown[2], "Orange County", shown)
+
+
+def test_markers_past_the_passages_the_answerer_saw_are_removed(shown: list[Passage]) -> None:
+    """An LLM whose token budget held only the first passage cannot cite the second."""
+    v = verify_draft(Draft("高雄於2025年8月加入IURC[2]。", shown=1), shown, "zh-Hant")
+    assert v.refused and any("no passage 2 was shown" in note for note in v.notes)
+    assert not verify_draft(Draft("高雄於2025年8月加入IURC[2]。", shown=2), shown,
+                            "zh-Hant").refused
+
+
+def test_a_draft_flagged_refused_is_a_refusal_whatever_its_text(shown: list[Passage]) -> None:
+    v = verify_draft(Draft("高雄於2025年8月加入IURC[2]。", refused=True), shown, "en")
+    assert v.refused and v.text == REFUSALS["en"] and v.citations == ()

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from rag.fusion import METHODS, rrf, score_fusion
+from rag.fusion import METHODS, fuse, rrf, score_fusion
 
 RUNS = {
     "dense": {"x": 0.9, "y": 0.7, "z": 0.5},
@@ -78,5 +78,9 @@ def test_inputs_are_not_modified() -> None:
     assert RUNS == before
 
 
-def test_methods_registry() -> None:
-    assert METHODS == {"rrf": rrf, "score": score_fusion}
+def test_fuse_dispatches_by_method_name() -> None:
+    runs = {"a": {"x": 3.0, "y": 1.0}, "b": {"y": 2.0, "z": 1.0}}
+    weights = {"a": 1.0, "b": 0.5}
+    assert set(METHODS) == {"rrf", "score"}
+    assert fuse("score", runs, weights) == score_fusion(runs, weights)
+    assert fuse("rrf", runs, weights, rrf_k=10) == rrf(runs, weights, 10)

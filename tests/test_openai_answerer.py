@@ -71,7 +71,7 @@ def answerer(llm: FakeLLM, timeout: float = 2, retries: int = 0, **kw: Any) -> O
 def test_stream_sends_system_prompt_and_numbered_passages(llm: FakeLLM) -> None:
     reply = "高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫[1]。"
     llm.script(reply)
-    pieces = list(answerer(llm).stream(QUESTION, PASSAGES, "zh-Hant"))
+    pieces = list(answerer(llm).respond(QUESTION, PASSAGES, "zh-Hant"))
     assert len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces) == reply
     [request] = llm.requests
@@ -92,13 +92,13 @@ def test_stream_sends_system_prompt_and_numbered_passages(llm: FakeLLM) -> None:
 def test_system_prompt_carries_the_refusal_of_the_question_language(
         llm: FakeLLM, lang: str, question: str) -> None:
     llm.script("x")
-    list(answerer(llm).stream(question, PASSAGES, lang))
+    list(answerer(llm).respond(question, PASSAGES, lang))
     assert REFUSALS[lang] in system_prompt(llm.chats[0])
 
 
 def test_context_budget_limits_the_passages_sent(llm: FakeLLM) -> None:
     llm.script("x")
-    list(answerer(llm, context_tokens=1).stream(QUESTION, PASSAGES, "zh-Hant"))
+    list(answerer(llm, context_tokens=1).respond(QUESTION, PASSAGES, "zh-Hant"))
     assert list(shown_passages(llm.chats[0]["messages"])) == [1]
 
 
@@ -108,7 +108,7 @@ def test_every_failure_is_an_llm_error_with_one_line(llm: FakeLLM,
     llm.script(failure)
     started = time.monotonic()
     with pytest.raises(LLMError) as info:
-        list(answerer(llm, timeout=1).stream(QUESTION, PASSAGES, "zh-Hant"))
+        list(answerer(llm, timeout=1).respond(QUESTION, PASSAGES, "zh-Hant"))
     assert time.monotonic() - started < 6  # the timeout is honoured, nothing hangs
     message = str(info.value)
     assert llm.base_url in message and "\n" not in message
@@ -122,7 +122,7 @@ def test_timeout_in_the_middle_of_a_stream(llm: FakeLLM) -> None:
     llm.script("高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫[1]。")
     got: list[str] = []
     with pytest.raises(LLMError, match="timed out"):
-        for piece in answerer(llm, timeout=1).stream(QUESTION, PASSAGES, "zh-Hant"):
+        for piece in answerer(llm, timeout=1).respond(QUESTION, PASSAGES, "zh-Hant"):
             got.append(piece)
     assert got == ["高雄市於"]
 
@@ -132,12 +132,12 @@ def test_unreachable_server_is_an_llm_error() -> None:
         url = llm.base_url
     gone = OpenAIAnswerer(url, "fake", timeout=1, retries=0)
     with pytest.raises(LLMError, match="Cannot reach"):
-        list(gone.stream(QUESTION, PASSAGES, "zh-Hant"))
+        list(gone.respond(QUESTION, PASSAGES, "zh-Hant"))
 
 
 def test_retries_recover_from_one_server_error(llm: FakeLLM) -> None:
     llm.script(FAIL_500, "高雄市於2025年8月加入 IURC [1]。")
-    pieces = list(answerer(llm, retries=1).stream(QUESTION, PASSAGES, "zh-Hant"))
+    pieces = list(answerer(llm, retries=1).respond(QUESTION, PASSAGES, "zh-Hant"))
     assert "".join(pieces) == "高雄市於2025年8月加入 IURC [1]。"
     assert len(llm.chats) == 2
 
@@ -249,10 +249,11 @@ def test_request_holds_the_system_prompt_and_the_retrieved_passages(assistant: A
 def test_stream_yields_draft_pieces_then_the_verified_answer(assistant: Assistant,
                                                              llm: FakeLLM) -> None:
     llm.default = citing("2025年8月", "高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫[{n}][9]。")
-    items = list(assistant.stream(QUESTION))
-    pieces, final = items[:-1], items[-1]
+    stream = assistant.stream(QUESTION)
+    pieces = list(stream)
+    final = stream.answer()
     assert pieces and all(isinstance(p, str) for p in pieces)
-    assert isinstance(final, Answer) and not any(isinstance(p, Answer) for p in pieces)
+    assert isinstance(final, Answer)
     assert "[9]" in "".join(pieces)  # the draft as the model wrote it ...
     assert "[9]" not in final.text and final.text.endswith("[1]。")  # ... the verified answer
     assert final.citations[0].article_id == IURC and not final.fallback
@@ -298,10 +299,11 @@ def test_timeout_mid_stream_falls_back_and_the_final_answer_is_extractive(
         assistant: Assistant, llm: FakeLLM) -> None:
     llm.chunk_delay = 5
     llm.default = GOOD
-    items = list(assistant.stream(QUESTION))
-    final = items[-1]
+    stream = assistant.stream(QUESTION)
+    pieces = list(stream)
+    final = stream.answer()
     assert isinstance(final, Answer) and final.fallback and final.backend == "extractive"
-    assert items[0] == "高雄市於"  # the partial draft was shown, then replaced
+    assert pieces[0] == "高雄市於"  # the partial draft was shown, then replaced
     assert "2025年8月" in final.text and final.citations[0].article_id == IURC
 
 

@@ -15,8 +15,9 @@ from rag.config import Settings
 from rag.errors import ConfigError, IndexEmptyError, InputError
 from rag.lexical import LexicalIndex
 from rag.manifest import Manifest
-from rag.retrieve import Filters, Retriever, lexical_query
-from rag.schema import Passage
+from rag.retrieve import Retriever
+from rag.schema import Filters, Passage
+from rag.signals.lexical import lexical_query
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,11 +71,11 @@ def test_english_question_finds_chinese_article_through_word_senses(
 
 
 def test_lexical_query_adds_chinese_senses_to_english_only() -> None:
-    english = lexical_query("Which deputy mayor led the delegation to Penang?")
+    english = lexical_query("Which deputy mayor led the delegation to Penang?", "en")
     assert english.startswith("Which deputy mayor")
     assert {"副市长", "代表团", "槟城"} <= set(english.split())
-    assert lexical_query("檳城副市長是誰") == "檳城副市長是誰"
-    assert lexical_query("高雄 IURC") == "高雄 IURC"  # mixed text is Chinese
+    assert lexical_query("檳城副市長是誰", "zh-Hant") == "檳城副市長是誰"
+    assert lexical_query("高雄 IURC", "zh-Hant") == "高雄 IURC"
 
 
 def test_hybrid_passages_carry_both_scores_and_differ(retrievers: dict[str, Retriever]) -> None:

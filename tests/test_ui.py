@@ -4,19 +4,19 @@ The page in a real browser is tests/test_ui_e2e.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rag.app import ui, ui_render, ui_style
-from rag.assistant import Assistant
-from rag.config import Settings
+from rag.assistant import AnswerStream, Assistant
+from rag.config import Settings, prepare_process_env
 from rag.errors import InputError
 from rag.prompt import REFUSALS
-from rag.retrieve import Filters, Retriever
-from rag.schema import Answer, Citation, Passage
+from rag.retrieve import Retriever
+from rag.schema import Answer, Citation, Filters, Passage
 
 IURC = "000_09d82b08e27ce1d6"
 ORANGE = "003_78186f8d2590a0a8"
@@ -40,7 +40,7 @@ class Spy:
         self.calls: list[tuple[str, list[dict[str, str]], Filters]] = []
 
     def stream(self, question: str, history: Sequence[Any] | None = None,
-               filters: Filters | None = None) -> Iterator[str | Answer]:
+               filters: Filters | None = None) -> AnswerStream:
         self.calls.append((question, list(history or []), filters or Filters()))
         return self.real.stream(question, history, filters)
 
@@ -154,7 +154,7 @@ def test_rag_error_is_a_friendly_message_and_the_next_turn_works(assistant: Assi
 
 def test_an_unexpected_exception_is_not_shown_as_a_traceback(assistant: Assistant) -> None:
     class Broken(Spy):
-        def stream(self, *args: Any, **kwargs: Any) -> Iterator[str | Answer]:
+        def stream(self, *args: Any, **kwargs: Any) -> AnswerStream:
             raise ZeroDivisionError("boom")
 
     history, _ = run(Broken(assistant), "高雄？")[-1]
@@ -252,7 +252,7 @@ def test_build_app_has_analytics_off_and_system_fonts(assistant: Assistant) -> N
 
     app = ui.build_app(assistant)
     assert isinstance(app, gr.Blocks) and app.analytics_enabled is False
-    Settings.from_env()  # every entry point builds its settings before importing gradio
+    prepare_process_env()  # every entry point calls it before gradio is imported
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     fonts = ui_style.theme()._font  # no gr.themes.GoogleFont: it would load from a CDN
     assert fonts and all(isinstance(f, str) for f in fonts)

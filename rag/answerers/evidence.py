@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.answerers.question import CUES, Query, new_name
+from rag.lang import has_cjk
 from rag.schema import Passage
 from rag.text import Span, fold, split_sentences
 
@@ -112,7 +113,7 @@ def _groups(query: Query, shown: str) -> list[Group]:
 def resolve(word: str, shown: str) -> str:
     """The word, or its longest part (2+ characters) that the shown text has: jieba glues
     neighbours onto names ("郡長紐豪斯" -> "长纽"), and a part found beats a word missed."""
-    if word in shown or not re.search(r"[\u3400-\u9fff]", word):
+    if word in shown or not has_cjk(word):
         return word
     for size in range(len(word) - 1, 1, -1):
         for i in range(len(word) - size + 1):
@@ -124,7 +125,7 @@ def resolve(word: str, shown: str) -> str:
 def presence(word: str, text: str) -> float:
     if word in text:
         return 1.0
-    if len(word) >= 2 and re.search(r"[\u3400-\u9fff]", word) and _near(word).search(text):
+    if len(word) >= 2 and has_cjk(word) and _near(word).search(text):
         return PARTIAL
     return 0.0
 

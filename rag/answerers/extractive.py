@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from rag.answerers import Response
 from rag.answerers.evidence import Candidate, Evidence, completion, gather, sentence_units
 from rag.answerers.question import analyse, split_parts
 from rag.config import Settings
 from rag.dates import annotate_relative_dates
+from rag.lang import Lang
 from rag.prompt import refusal
-from rag.schema import Passage
+from rag.schema import Draft, Passage
 from rag.text import Span, to_simplified
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
 
 LABEL = "抽取式（未設定 LLM） Extractive (no LLM configured)"
 
@@ -49,57 +54,66 @@ class ExtractiveAnswerer:
     """Quotes the best-supported sentences of the shown passages, or refuses when the
     support is weak, the question's words are missing or the asked unit never appears."""
 
-    name = "extractive"
+    name: ClassVar[str] = "extractive"
+    can_rewrite: ClassVar[bool] = False  # follow-ups are rewritten by rule (rag/rewrite.py)
     label = LABEL
 
-    def __init__(self, embedder: Any = None, threshold: float = 0.4, max_sentences: int = 2
-                 ) -> None:
+    def __init__(self, embedder: Embedder | None = None, threshold: float = 0.4,
+                 max_sentences: int = 2) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.max_sentences = max_sentences
         self._cache: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, embedder: Any = None, **_: Any
+    def configured(cls, settings: Settings) -> bool:
+        return True  # needs nothing but the index
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None
                       ) -> ExtractiveAnswerer:
         return cls(embedder=embedder, threshold=settings.extractive_threshold)
 
-    def stream(self, question: str, passages: Sequence[Passage], lang: str) -> Iterator[str]:
-        yield self.answer(question, passages, lang)
+    def respond(self, question: str, passages: Sequence[Passage], lang: Lang) -> Response:
+        return Response.of(self.draft(question, passages, lang))
 
-    def answer(self, question: str, passages: Sequence[Passage], lang: str) -> str:
-        chosen = self.select(question, passages)
+    def rewrite(self, history: str, question: str) -> str:
+        raise NotImplementedError("the extractive answerer has no model to rewrite with")
+
+    def draft(self, question: str, passages: Sequence[Passage], lang: Lang) -> Draft:
+        chosen = self.select(question, passages, lang)
         if not chosen:
-            return refusal(lang)
+            return Draft(refusal(lang), refused=True)
         parts = []
         for c in chosen:
             p = passages[c.n - 1]
             parts.append(f"{annotate_relative_dates(c.span.text, p.date)}[{c.n}]")
         body = "".join(parts) if lang != "en" else " ".join(parts)
         if lang == "zh-Hans":
-            return to_simplified(body)
-        if lang == "en":
-            return f"According to the articles (quoted in Chinese): {body}"
-        return body
+            body = to_simplified(body)
+        elif lang == "en":
+            body = f"According to the articles (quoted in Chinese): {body}"
+        return Draft(body)
 
-    def select(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+    def select(self, question: str, passages: Sequence[Passage], lang: Lang | None = None
+               ) -> list[Candidate]:
         """The sentences to quote, best first; [] means refuse. A question asking two things
         is answered part by part, and only when every part is supported."""
-        parts = split_parts(question)
+        parts = split_parts(question, lang)
         if len(parts) > 1:
             chosen: list[Candidate] = []
             for part in parts:
-                found = self._select_one(part, passages, limit=1)
+                found = self._select_one(part, passages, 1, lang)
                 if not found:
                     break
                 chosen.extend(c for c in found if not _repeats(c, chosen, passages))
             else:
                 return chosen
-        return self._select_one(question, passages, self.max_sentences)
+        return self._select_one(question, passages, self.max_sentences, lang)
 
-    def _select_one(self, question: str, passages: Sequence[Passage], limit: int
-                    ) -> list[Candidate]:
-        evidence = self.evidence(question, passages)
+    def _select_one(self, question: str, passages: Sequence[Passage], limit: int,
+                    lang: Lang | None) -> list[Candidate]:
+        evidence = self.evidence(question, passages, lang)
         # Only sentences that could be the answer compete: in an article that has the
         # question's names, holding the kind of answer asked for (a person for 誰).
         eligible = [c for c in evidence.candidates if c.names == 1 and c.typed]
@@ -110,7 +124,7 @@ class ExtractiveAnswerer:
         if (support(best) < self.threshold
                 or evidence.missing > (MAX_MISSING_EN if best.english else MAX_MISSING)):
             return []
-        query = analyse(question)
+        query = analyse(question, lang)
         if "list" in query.kinds:
             limit += 1
         chosen = [best]
@@ -126,12 +140,13 @@ class ExtractiveAnswerer:
                 chosen.append(c)
         return chosen
 
-    def evidence(self, question: str, passages: Sequence[Passage]) -> Evidence:
+    def evidence(self, question: str, passages: Sequence[Passage], lang: Lang | None = None
+                 ) -> Evidence:
         units = sentence_units(passages)
         if not units:
             return Evidence([], 1.0, False)
         sims = self._similarities(question, passages, units)
-        return gather(analyse(question), passages, units, [float(s) for s in sims])
+        return gather(analyse(question, lang), passages, units, [float(s) for s in sims])
 
     def _similarities(self, question: str, passages: Sequence[Passage],
                       units: list[tuple[int, Span]]) -> np.ndarray:
@@ -148,6 +163,7 @@ class ExtractiveAnswerer:
     def _sentence_vectors(self, passage: Passage, spans: list[Span]) -> np.ndarray:
         """Sentence embeddings per chunk, cached: the same passages come back often."""
         key = f"{passage.chunk_id}:{passage.start}:{len(spans)}"
+        assert self.embedder is not None  # _similarities returns zeros without one
         if key not in self._cache:
             if len(self._cache) > 4096:
                 self._cache.clear()

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rag.answerers import Response
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
+from rag.lang import Lang
 from rag.prompt import (
     CITATION_QA_TEMPLATE,
     REWRITE_TEMPLATE,
     SYSTEM_PROMPT,
     format_passages,
+    is_refusal,
     refusal,
 )
-from rag.schema import Passage
+from rag.schema import Draft, Passage
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
 
 
 class OpenAIAnswerer:
     """Streams the model's answer; every failure becomes an LLMError with a one-line reason."""
 
-    name = "openai"
+    name: ClassVar[str] = "openai"
+    can_rewrite: ClassVar[bool] = True
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None,
-                 timeout: float = 60.0, retries: int = 2, context_tokens: int = 3000) -> None:
+                 timeout: float = 60.0, retries: int = 2, context_tokens: int = 3000,
+                 encoding: str = "o200k_base") -> None:
         self.base_url = base_url
         self.model = model
         self.label = f"LLM：{model}"
         self.context_tokens = context_tokens
+        self.encoding = encoding
         from llama_index.llms.openai_like import OpenAILike
 
         # Everything explicit: llama-index's global Settings must never pick a default LLM.
@@ -36,28 +45,43 @@ class OpenAIAnswerer:
                               temperature=0.0, context_window=32768)
 
     @classmethod
-    def from_settings(cls, settings: Settings, **_: Any) -> OpenAIAnswerer:
+    def configured(cls, settings: Settings) -> bool:
+        return bool(settings.llm_base_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None
+                      ) -> OpenAIAnswerer:
         if not settings.llm_base_url or not settings.llm_model:
             raise ConfigError("請設定 RAG_LLM_BASE_URL 與 RAG_LLM_MODEL。 Set RAG_LLM_BASE_URL "
                               "(e.g. http://127.0.0.1:11434/v1) and RAG_LLM_MODEL.")
         return cls(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
-                   settings.llm_timeout, settings.llm_retries, settings.context_tokens)
+                   settings.llm_timeout, settings.llm_retries, settings.context_tokens,
+                   settings.tokenizer)
 
-    def messages(self, question: str, passages: Sequence[Passage], lang: str) -> list[Any]:
+    def messages(self, question: str, passages: Sequence[Passage], lang: Lang
+                 ) -> tuple[list[Any], int]:
+        """The chat messages and how many passages fit the context budget."""
         from llama_index.core.llms import ChatMessage, MessageRole
 
-        context, _ = format_passages(passages, self.context_tokens)
+        context, shown = format_passages(passages, self.context_tokens, self.encoding)
         return [
             ChatMessage(role=MessageRole.SYSTEM,
                         content=SYSTEM_PROMPT.format(refusal=refusal(lang))),
             ChatMessage(role=MessageRole.USER,
                         content=CITATION_QA_TEMPLATE.format(context=context, question=question)),
-        ]
+        ], shown
 
-    def stream(self, question: str, passages: Sequence[Passage], lang: str) -> Iterator[str]:
+    def respond(self, question: str, passages: Sequence[Passage], lang: Lang) -> Response:
+        """Streams the model's pieces; the draft is a refusal when the model wrote the stock
+        refusal sentence its system prompt asks for, and cites only the passages it saw."""
+        messages, shown = self.messages(question, passages, lang)
+        return Response(self._pieces(messages),
+                        lambda text: Draft(text, refused=is_refusal(text), shown=shown))
+
+    def _pieces(self, messages: list[Any]) -> Iterator[str]:
         try:
             got_any = False
-            for chunk in self.llm.stream_chat(self.messages(question, passages, lang)):
+            for chunk in self.llm.stream_chat(messages):
                 delta = chunk.delta or ""
                 if delta:
                     got_any = True

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.lang import CJK, Lang, detect_language
 from rag.text import fold
 
 # Question-type cues: (question pattern, pattern an answering sentence tends to hold).
@@ -75,8 +76,9 @@ class Query:
                    for u in self.units)
 
 
-def analyse(question: str) -> Query:
-    english = not re.search(r"[\u3400-\u9fff]", question)
+def analyse(question: str, lang: Lang | None = None) -> Query:
+    """`lang` is the question's language as the Assistant decided it (detected when None)."""
+    english = (lang or detect_language(question)) == "en"
     kinds = tuple(k for k, (ask, _) in CUES.items() if ask.search(question))
     folded = fold(_PUNCT.sub(" ", question))
     if english:
@@ -100,7 +102,7 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
             continue
         if word in STOP_WORDS or (after_ask and _MEASURE.fullmatch(word)):
             continue  # 哪一所, 哪一月: the measure word belongs to the question word
-        cjk = bool(re.search(r"[\u3400-\u9fff]", word))
+        cjk = CJK.search(word) is not None
         if (cjk and len(word) >= 2) or re.fullmatch(r"[a-z0-9][a-z0-9.'-]*", word):
             words.append(word)
             if after_ask and cjk and flag.startswith("n"):
@@ -133,13 +135,13 @@ def _english(question: str, kinds: tuple[str, ...]) -> Query:
                  tuple(g.senses for g in glosses))
 
 
-def split_parts(question: str) -> list[str]:
+def split_parts(question: str, lang: Lang | None = None) -> list[str]:
     """The sub-questions of a question that asks two things ("…是何時？…獲得什麼獎項？");
     a part without a content word of its own joins the part before it."""
     pieces = [p.strip(" ，,") for p in _PART_BREAK.split(question) if p.strip(" ，,?？")]
     parts: list[str] = []
     for piece in pieces:
-        if parts and len(analyse(piece).words) < 2:
+        if parts and len(analyse(piece, lang).words) < 2:
             parts[-1] = f"{parts[-1]}，{piece}"
         else:
             parts.append(piece)

@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.app.cli_args import add_filter_args, filters_from
-from rag.config import Settings, shipped_corpus_dir
+from rag.config import Settings, prepare_process_env, shipped_corpus_dir
 from rag.errors import RagError
+from rag.signals import HYBRID
+from rag.signals import REGISTRY as SIGNALS
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -21,6 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    prepare_process_env()
     try:
         settings = Settings.from_env()
         if args.collection:
@@ -56,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--k", type=int, default=10)
     add_filter_args(p)
-    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.add_argument("--mode", choices=[HYBRID, *SIGNALS], default=HYBRID,
+                   help="hybrid = every signal in RAG_SIGNALS, fused; or one signal alone")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
     _add_later_commands(sub)

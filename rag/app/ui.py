@@ -38,10 +38,9 @@ from rag.app.ui_render import (
     retire_links,
 )
 from rag.app.ui_style import CSS, HEAD, theme
-from rag.config import Settings, shipped_corpus_dir
+from rag.config import Settings, prepare_process_env, shipped_corpus_dir
 from rag.errors import RagError
 from rag.manifest import open_manifest
-from rag.schema import Answer
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -142,20 +141,15 @@ def respond(assistant: Assistant, message: str | None, history: Sequence[Any] | 
         chat.append({"role": "user", "content": md_text(question)})
     try:
         filters = make_filters(after, before, article)
-        pieces = assistant.stream(question, prior, filters)
+        stream = assistant.stream(question, prior, filters)
         yield chat + [{"role": "assistant", "content": SEARCHING}], PENDING_SOURCES
         draft = ""
-        final: Answer | None = None
-        for piece in pieces:
-            if isinstance(piece, Answer):
-                final = piece
-                continue
+        for piece in stream:
             for part in _reveal(piece, pace):
                 draft += part
                 yield chat + [{"role": "assistant", "content": render_draft(draft)}], \
                     PENDING_SOURCES
-        if final is None:  # the Assistant always ends with an Answer; be safe anyway
-            raise RuntimeError("the assistant ended without an answer")
+        final = stream.answer()
         yield chat + [{"role": "assistant", "content": render_answer(final)}], \
             render_sources(final)
     except RagError as exc:
@@ -282,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        prepare_process_env()
         settings = Settings.from_env()
         if args.data_dir:
             settings = settings.with_(data_dir=args.data_dir)
