@@ -1,10 +1,10 @@
-"""Cleaning: raw documents -> Article (site chrome stripped, metadata parsed); pure functions."""
+"""Cleaning: raw documents -> Article (chrome stripped, metadata parsed, controls removed)."""
 
 from __future__ import annotations
 
 import re
 
-from ingest.load import RawDoc
+from ingest.readers.base import RawDoc
 from rag.dates import parse_date
 from rag.schema import Article
 
@@ -19,17 +19,40 @@ REPORTER_LINE = re.compile(
 )
 _BLANK = re.compile(r"^[\s\u00a0\u3000\u200b]*$")
 
+# Terminal escape sequences, removed whole: strings (OSC title, DCS, ...) up to BEL or ST, CSI
+# (colours, clear screen, cursor moves), then any other ESC sequence.
+_ESCAPES = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]{0,512}(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|\x1b[ -/]*[0-~]")
+# The controls that str.splitlines() breaks lines at become "\n", so that removing controls
+# never joins two lines (a CR-only file keeps its lines).
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85]")
+# C0 but \t and \n, DEL, C1, and the bidi embeddings/overrides/isolates that can make stored
+# text display as something else (U+202A-U+202E, U+2066-U+2069)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without terminal escapes, control characters (but newline and tab) or bidi
+    overrides; line breaks of any kind become a newline."""
+    if not _CONTROLS.search(text):
+        return text  # the common case: nothing to do, no copy
+    return _CONTROLS.sub("", _ESCAPES.sub("", _LINE_BREAKS.sub("\n", text)))
+
 
 def to_article(doc: RawDoc) -> tuple[Article, list[str]]:
-    """Clean one raw document; returns the article and warnings (e.g. a missing date)."""
+    """Clean one raw document; returns the article and warnings (e.g. a missing date).
+    Stored text never carries control characters: they are removed here, before cleaning."""
     if doc.kind == "record":
         article = from_record(doc)
     elif doc.kind == "html":
-        article = clean_news(html_to_text(doc.text), doc.doc_id, doc.source)
-    elif looks_like_news_page(doc.text):
-        article = clean_news(doc.text, doc.doc_id, doc.source)
+        text = strip_controls(html_to_text(strip_controls(doc.text)))  # &#27; decodes to ESC
+        article = clean_news(text, doc.doc_id, doc.source)
+    elif looks_like_news_page(text := strip_controls(doc.text)):
+        article = clean_news(text, doc.doc_id, doc.source)
     else:
-        article = clean_plain(doc.text, doc.doc_id, doc.source, markdown=doc.kind == "markdown")
+        article = clean_plain(text, doc.doc_id, doc.source, markdown=doc.kind == "markdown")
     warnings = []
     if not article.date:
         warnings.append(f"{doc.source}: 沒有日期，仍會索引 (no date found; ingested without one)")
@@ -82,17 +105,21 @@ def clean_plain(text: str, article_id: str, source: str = "", markdown: bool = F
 def from_record(doc: RawDoc) -> Article:
     """A JSON record: fields id, title, text|content, and optional date, url, author, source."""
     rec = doc.record
-    text = str(rec.get("text", rec.get("content", "")))
+
+    def field(name: str) -> str:
+        return strip_controls(str(rec.get(name) or ""))
+
+    text = strip_controls(str(rec.get("text", rec.get("content", ""))))
     lines = [line.strip() for line in text.splitlines() if not _BLANK.match(line)]
     return Article(
         article_id=doc.doc_id,
-        title=str(rec.get("title") or doc.doc_id).strip(),
+        title=field("title").strip() or doc.doc_id,
         body="\n".join(lines),
-        date=parse_date(str(rec.get("date") or "")),
-        reporter=str(rec.get("author") or "").strip(),
-        outlet=str(rec.get("source") or "").strip(),
+        date=parse_date(field("date")),
+        reporter=field("author").strip(),
+        outlet=field("source").strip(),
         source=doc.source,
-        url=str(rec.get("url") or ""),
+        url=field("url"),
     )
 
 

@@ -219,3 +219,22 @@ def test_stored_chunks_fit_the_model(indexed: Settings, embedder: object) -> Non
         assert embedder.count_tokens(passage_text(article.title, text)) <= 512
         assert n_tokens[chunk_id] == tokens(text) <= limit
         assert article.body.count(text) >= 1
+
+
+def test_run_on_text_is_cut_with_linear_work() -> None:
+    """100,000 characters without any sentence or clause mark: the characters tokenized to cut
+    them stay a small multiple of the length. Cutting by a binary search over the whole clause
+    tokenized about L/400 times the length (quadratic: 150 s for 1 MB, bench/big_article.py)."""
+    body = ("智慧交通高雄市政府推動數位治理" * 7000)[:100_000] + "。"
+    tokenized = 0
+
+    def counting(text: str) -> int:
+        nonlocal tokenized
+        tokenized += len(text)
+        return tokens(text)
+
+    article = Article(article_id="runon", title="t", body=body)
+    chunks = chunk_article(article, 160, counting, 1)
+    check_exact(article, chunks, 160)
+    assert all(c.n_tokens >= 80 for c in chunks[:-1])  # still the longest pieces that fit
+    assert tokenized <= 60 * len(body), tokenized / len(body)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from ingest.clean import clean_news, looks_like_news_page, to_article
+from ingest.clean import clean_news, looks_like_news_page, strip_controls, to_article
 from ingest.load import RawDoc, load_file
 from rag.config import Settings
 from rag.dates import parse_date
@@ -136,7 +136,8 @@ def test_news_page_without_date_cleans_with_empty_date() -> None:
     article_id = "004_450bdcc5c9fbd5dc"
     text = _without_date_line(article_id)
     assert looks_like_news_page(text)  # "A- A A+" still marks the format
-    article, warnings = to_article(RawDoc(article_id, "text", text, "x.txt"))
+    article, warnings = to_article(RawDoc(doc_id=article_id, kind="text", text=text,
+                                                source="x.txt"))
     assert article.date == ""
     assert article.title == META[article_id][0]
     assert article.reporter == META[article_id][2]
@@ -189,3 +190,62 @@ def test_file_without_date_ingests_with_warning(tmp_path: Path, embedder: object
 ])
 def test_parse_date(value: str, expected: str) -> None:
     assert parse_date(value) == expected
+
+
+# ---------------------------------------------------------------- control characters
+
+HOSTILE = ("\x1b[2J\x1b]0;pwned\x07\x1b[31m紅字\x1b[0m\u202e反轉\u202c\u2066隔離\u2069"
+           "\x07\x7f\x9b1m\x00\x08")
+
+
+def test_strip_controls_removes_escapes_and_keeps_text() -> None:
+    assert strip_controls(HOSTILE) == "紅字反轉隔離"
+    assert strip_controls("甲\t乙\n丙") == "甲\t乙\n丙"  # tab and newline are text
+    assert strip_controls("甲\r\n乙\r丙\x0c丁\x85戊") == "甲\n乙\n丙\n丁\n戊"  # lines stay lines
+    assert strip_controls("\x1b]0;unterminated title") == "0;unterminated title"
+    plain = "高雄市政府。"
+    assert strip_controls(plain) is plain
+
+
+def test_control_characters_never_reach_the_article(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.txt"
+    hostile = HOSTILE.replace("\x00", "")  # a NUL byte makes a file binary, not text
+    path.write_text(f"標題{hostile}\n\n第一句\x1b[1m粗體\x1b[0m。\n{hostile}\n第二句\u202e。\n",
+                    encoding="utf-8")
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc)
+    article, _ = to_article(doc)
+    assert article.title == "標題紅字反轉隔離"
+    assert article.body == "第一句粗體。\n紅字反轉隔離\n第二句。"
+
+
+def test_control_characters_removed_from_records_and_html(tmp_path: Path) -> None:
+    record = RawDoc(doc_id="r1", kind="record", text="", source="x.jsonl:1", record={
+        "title": f"標題{HOSTILE}", "text": "內文\x1b[2J。\r\n第二行\x00。",
+        "author": "王\x1b[5m小明", "source": "\u202e社", "url": "https://example.org/\x07a",
+        "date": "2025-04-15\x1b[0m"})
+    article, _ = to_article(record)
+    assert (article.title, article.body, article.reporter, article.outlet, article.url,
+            article.date) == ("標題紅字反轉隔離", "內文。\n第二行。", "王小明", "社",
+                              "https://example.org/a", "2025-04-15")
+    html = RawDoc(doc_id="p", kind="html", source="p.html",
+                  text="<html><body><article><h1>標&#27;[2J題</h1><p>內&#x202e;文。</p>"
+                  "</article></body></html>")
+    article, _ = to_article(html)
+    assert (article.title, article.body) == ("標題", "內文。")
+
+
+def test_cr_only_file_keeps_its_lines(tmp_path: Path) -> None:
+    path = tmp_path / "mac.txt"
+    path.write_bytes("舊式換行的標題\r第一句。\r第二句。\r".encode())
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc)
+    article, _ = to_article(doc)
+    assert (article.title, article.body) == ("舊式換行的標題", "第一句。\n第二句。")
+
+
+def test_record_id_with_escapes_is_cleaned(tmp_path: Path) -> None:
+    path = tmp_path / "ids.jsonl"
+    path.write_text('{"id": "a\\u001b[2Jb", "text": "內文。"}\n', encoding="utf-8")
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc) and doc.doc_id == "ab"

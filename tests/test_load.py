@@ -13,6 +13,7 @@ from conftest import CORPUS, make_settings
 
 from ingest.clean import to_article
 from ingest.load import DecodeError, Problem, RawDoc, decode, iter_files, load_file
+from rag.config import Settings
 from rag.schema import Article
 
 # 003 is one of the articles that Big5 can encode (000 has "ö", 001 has "廍").
@@ -299,3 +300,226 @@ def test_cli_skips_bad_files_and_exits_1(tmp_path: Path, cli_env: Path,
         assert set(manifest.entries()) == {"good", "r1", "records-5"}
     finally:
         manifest.close()
+
+
+# ---------------------------------------------------------------- hostile and careless input
+
+
+def _good(folder: Path, name: str = "good.txt") -> Path:
+    path = folder / name
+    path.write_text("好的文章\n" + GOOD_SENTENCES[2] + "\n", encoding="utf-8")
+    return path
+
+
+def test_non_utf8_file_name_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = _good(folder)
+    bad = Path(os.fsdecode(bytes(folder) + b"/\xff\xfe.txt"))
+    bad.write_text("檔名是 Big5 的文章\n" + GOOD_SENTENCES[0] + "\n", encoding="utf-8")
+    found = list(iter_files([folder]))
+    problems = [p for p in found if isinstance(p, Problem)]
+    assert [p for p in found if isinstance(p, Path)] == [good]
+    [problem] = problems
+    assert problem.source == f"{folder}/\\xff\\xfe.txt"  # printable and storable
+    assert "UTF-8" in problem.message and "rename" in problem.message
+    str(problem).encode("utf-8")  # printing it cannot fail
+    [direct] = load_file(bad)
+    assert isinstance(direct, Problem) and direct.source == problem.source
+
+
+def test_control_characters_in_a_file_name_are_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "a\x1b[2Jb.txt"
+    path.write_text("標題\n內文。\n", encoding="utf-8")
+    [problem] = list(iter_files([tmp_path]))
+    assert isinstance(problem, Problem) and "\x1b" not in problem.source
+    assert "control" in problem.message
+
+
+def test_ingest_with_a_non_utf8_file_name_keeps_the_rest(tmp_path: Path, embedder: object) -> None:
+    from ingest.index import Ingestor
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _good(folder)
+    Path(os.fsdecode(bytes(folder) + b"/\xb7s\xbbD.txt")).write_text(  # "新聞" in Big5
+        "標題\n" + GOOD_SENTENCES[1] + "\n", encoding="utf-8")
+    summary = Ingestor(make_settings(tmp_path / "rag"), embedder=embedder,  # type: ignore[arg-type]
+                       progress=False).run([folder])
+    assert summary.added == ["good"]
+    assert len(summary.failed) == 1 and not summary.ok
+
+
+def test_unreadable_folder_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    locked = folder / "locked"
+    locked.mkdir(parents=True)
+    _good(folder)
+    _good(locked, "secret.txt")
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:  # tests run as root: chmod 000 would not stop it
+        if Path(str(path)) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = list(iter_files([folder]))
+    assert [p.name for p in found if isinstance(p, Path)] == ["good.txt"]
+    [problem] = [p for p in found if isinstance(p, Problem)]
+    assert problem.source == str(locked) and "Permission denied" in problem.message
+    assert "cannot read folder" in problem.message
+
+
+def test_unreadable_file_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = _good(tmp_path, "locked.txt")
+    records = tmp_path / "locked.jsonl"
+    records.write_text('{"id": "a", "text": "內文。"}\n', encoding="utf-8")
+    real_open = Path.open
+
+    def open_(self: Path, *args: object, **kwargs: object) -> object:
+        if self in (locked, records):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", open_)
+    for path in (locked, records):
+        [problem] = load_file(path)
+        assert isinstance(problem, Problem) and "Permission denied" in problem.message
+    nameless = tmp_path / "NOTES"  # no suffix: its content must be read to choose a format
+    nameless.write_text("x", encoding="utf-8")
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: (_ for _ in ()).throw(
+        PermissionError(13, "Permission denied", str(self))))
+    problems = [p for p in iter_files([tmp_path]) if isinstance(p, Problem)]
+    assert [p.source for p in problems] == [str(nameless)]
+
+
+def test_cli_reports_an_unreadable_folder_and_exits_1(
+        tmp_path: Path, cli_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.app.cli import main
+
+    folder = tmp_path / "in"
+    (folder / "locked").mkdir(parents=True)
+    _good(folder)
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code = main(["ingest", "--quiet", str(folder)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "失敗 failed 1" in out.strip().splitlines()[-1]
+    assert any(str(folder / "locked") in line for line in err.splitlines())
+
+
+@pytest.mark.parametrize(("record", "field", "kind"), [
+    ({"id": "a", "title": ["甲", "乙"], "text": "內文。"}, "title", "a list"),
+    ({"id": "a", "title": {"zh": "甲"}, "text": "內文。"}, "title", "an object"),
+    ({"id": {"n": 1}, "title": "甲", "text": "內文。"}, "id", "an object"),
+    ({"id": [1, 2], "title": "甲", "text": "內文。"}, "id", "a list"),
+    ({"id": True, "title": "甲", "text": "內文。"}, "id", "true"),
+    ({"id": "a", "author": ["王", "李"], "text": "內文。"}, "author", "a list"),
+])
+def test_records_with_structured_title_or_id_are_problems(tmp_path: Path, record: dict[str, object],
+                                                          field: str, kind: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    [problem] = load_file(path)
+    assert isinstance(problem, Problem) and problem.line == 1
+    assert f"'{field}'" in problem.message and kind in problem.message
+
+
+def test_numeric_ids_are_text_on_purpose(tmp_path: Path) -> None:
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps([{"id": 12, "text": "一。"}, {"id": 0, "text": "二。"},
+                                {"id": 1.5, "title": 2024, "text": "三。"}]), encoding="utf-8")
+    docs = load_file(path)
+    assert [d.doc_id for d in docs if isinstance(d, RawDoc)] == ["12", "0", "1.5"]
+    assert to_article(docs[2])[0].title == "2024"  # type: ignore[arg-type]
+
+
+def test_file_over_the_size_cap_is_refused_without_reading_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("標題\n" + "高雄" * 3000 + "\n", encoding="utf-8")
+    size = path.stat().st_size
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read the big file"))
+    [problem] = load_file(path, max_bytes=10_000)
+    assert isinstance(problem, Problem)
+    assert f"{size:,}" in problem.message and "10,000" in problem.message
+    assert "RAG_MAX_ARTICLE_BYTES" in problem.message and "上限" in problem.message
+    listing = tmp_path / "many.json"
+    listing.write_text(json.dumps([{"text": "高雄" * 100}] * 50, ensure_ascii=False),
+                       encoding="utf-8")
+    [problem] = load_file(listing, max_bytes=10_000)
+    assert isinstance(problem, Problem) and ".jsonl" in problem.message
+
+
+def test_default_cap_is_the_setting() -> None:
+    import inspect
+
+    default = inspect.signature(load_file).parameters["max_bytes"].default
+    assert default == Settings().max_article_bytes == 2_000_000
+
+
+def test_big_news_lines_file_named_txt_suggests_the_line_format(tmp_path: Path) -> None:
+    line = "2023-08-16 18:24:57，正文：" + "英特尔发布新版本。" * 50
+    path = tmp_path / "news.txt"
+    path.write_text("\n".join([line] * 20) + "\n", encoding="utf-8")
+    [problem] = load_file(path, max_bytes=5_000)
+    assert isinstance(problem, Problem) and "--format news-lines" in problem.message
+    assert len(load_file(path, fmt="news-lines", max_bytes=5_000)) == 20
+
+
+def test_jsonl_line_over_the_cap_is_a_problem_and_the_others_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    huge = json.dumps({"id": "huge", "text": "長" * 3_000_000}, ensure_ascii=False)
+    lines = [json.dumps({"id": "a", "text": GOOD_SENTENCES[0]}, ensure_ascii=False), huge,
+             json.dumps({"id": "b", "text": GOOD_SENTENCES[1]}, ensure_ascii=False)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = load_file(path, max_bytes=100_000)
+    assert [d.doc_id for d in result if isinstance(d, RawDoc)] == ["a", "b"]
+    [problem] = [p for p in result if isinstance(p, Problem)]
+    assert problem.line == 2 and f"{len(huge.encode()):,}" in problem.message
+    assert "RAG_MAX_ARTICLE_BYTES" in problem.message
+
+
+@pytest.mark.parametrize(("label", "encode"), [
+    ("utf8-bom-crlf", lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode()),
+    ("big5", lambda t: t.encode("cp950")),
+    ("utf16-bom", lambda t: t.encode("utf-16")),
+    ("utf16-le", lambda t: t.encode("utf-16-le")),
+])
+def test_jsonl_is_streamed_in_every_encoding(tmp_path: Path, label: str, encode: object) -> None:
+    text = "".join(json.dumps({"id": f"r{i}", "title": "高雄市政府", "text": s},
+                              ensure_ascii=False) + "\n"
+                   for i, s in enumerate(GOOD_SENTENCES))
+    path = tmp_path / f"{label}.jsonl"
+    path.write_bytes(encode(text))  # type: ignore[operator]
+    docs = load_file(path)
+    assert [d.doc_id for d in docs if isinstance(d, RawDoc)] == ["r0", "r1", "r2"], docs
+    assert [to_article(d)[0].body for d in docs if isinstance(d, RawDoc)] == GOOD_SENTENCES
+
+
+def test_jsonl_corrupt_bytes_lose_only_their_line(tmp_path: Path) -> None:
+    good = [json.dumps({"id": f"r{i}", "text": s}, ensure_ascii=False).encode()
+            for i, s in enumerate(GOOD_SENTENCES)]
+    path = tmp_path / "corrupt.jsonl"
+    path.write_bytes(b"\n".join([good[0], good[1][:20] + b"\xff\xfe" + good[1][20:], good[2]]))
+    result = load_file(path)
+    assert [d.doc_id for d in result if isinstance(d, RawDoc)] == ["r0", "r2"]
+    [problem] = [p for p in result if isinstance(p, Problem)]
+    assert problem.line == 2 and "undecodable" in problem.message
+
+
+def test_jsonl_line_separator_inside_a_string_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "ls.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": "第一句\u2028第二句。"}, ensure_ascii=False)
+                    + "\n", encoding="utf-8")
+    [doc] = load_file(path)
+    assert isinstance(doc, RawDoc) and doc.doc_id == "a"
