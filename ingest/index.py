@@ -71,11 +71,14 @@ class Ingestor:
         self.progress = progress
         self.summary = Summary()
         self.pending: list[_Pending] = []
+        self.fmt: str | None = None  # the reader run() was told to use; None: detected per file
         self._shingles: dict[str, set[int]] = {}
 
     def run(self, paths: Iterable[str | Path], rebuild: bool = False,
-            prune: bool = False) -> Summary:
+            prune: bool = False, fmt: str | None = None) -> Summary:
+        """`fmt` names the reader for every file (`rag ingest --format`); None detects it."""
         started = time.perf_counter()
+        self.fmt = fmt
         if rebuild:
             store.drop_collection(self.settings)
             shutil.rmtree(self.settings.collection_dir, ignore_errors=True)
@@ -98,14 +101,14 @@ class Ingestor:
         """Returns source file -> article ids it produced (for pruning)."""
         seen: dict[str, set[str]] = {}
         ids: dict[str, str] = {}
-        files = list(iter_files(paths))
+        files = list(iter_files(paths, fmt=self.fmt))
         bar = _bar(files, self.progress)
         for item in bar:
             if isinstance(item, Problem):
                 self.summary.failed.append(item)
                 continue
             produced = seen.setdefault(str(item), set())
-            for doc in load_file(item):
+            for doc in self._load(item):
                 if isinstance(doc, Problem):
                     self.summary.failed.append(doc)
                 elif doc.doc_id in ids:
@@ -117,6 +120,9 @@ class Ingestor:
                     produced.add(doc.doc_id)
                     self._ingest_doc(doc)
         return seen
+
+    def _load(self, path: Path) -> list[RawDoc | Problem]:
+        return load_file(path, fmt=self.fmt, max_bytes=self.settings.max_article_bytes)
 
     def _ingest_doc(self, doc: RawDoc) -> None:
         article, warnings = to_article(doc)
@@ -227,7 +233,7 @@ class Ingestor:
         """Near-duplicates of a pruned article now stand on their own: index them again."""
         wanted = {a for a, src in orphans if source_file(src) in seen}
         for path in sorted({source_file(src) for a, src in orphans if a in wanted}):
-            for doc in load_file(Path(path)):
+            for doc in self._load(Path(path)):
                 if isinstance(doc, RawDoc) and doc.doc_id in wanted:
                     if doc.doc_id in self.summary.unchanged:
                         self.summary.unchanged.remove(doc.doc_id)
@@ -293,6 +299,7 @@ def _bar(items: list[Any], enabled: bool) -> Any:
 
 
 def ingest(paths: Iterable[str | Path], settings: Settings, rebuild: bool = False,
-           prune: bool = False, progress: bool = True) -> Summary:
+           prune: bool = False, progress: bool = True, fmt: str | None = None) -> Summary:
     """Ingest files and folders into the configured collection; see `Ingestor`."""
-    return Ingestor(settings, progress=progress).run(paths, rebuild=rebuild, prune=prune)
+    return Ingestor(settings, progress=progress).run(paths, rebuild=rebuild, prune=prune,
+                                                     fmt=fmt)

@@ -225,6 +225,24 @@ def test_prune_removes_records_gone_from_a_jsonl_file(tmp_path: Path, embedder: 
     assert sorted(entries) == ["n0", "n2"]
 
 
+def test_format_and_size_cap_reach_the_reader(tmp_path: Path, embedder: Any) -> None:
+    """`fmt` picks the reader for every file; Settings.max_article_bytes caps what is read."""
+    settings = make_settings(tmp_path / "rag", chunk_tokens=SMALL)
+    path = tmp_path / "in" / "records.txt"  # JSONL under a .txt name
+    path.parent.mkdir()
+    path.write_text("\n".join(json.dumps({"id": f"r{i}", "title": f"第{i}則", "text": SENT[i]},
+                                         ensure_ascii=False) for i in range(2)) + "\n",
+                    encoding="utf-8")
+    assert path.stat().st_size > 200
+    capped = run(settings.with_(max_article_bytes=200), [path], embedder)
+    assert capped.added == [] and len(capped.failed) == 1
+    assert "RAG_MAX_ARTICLE_BYTES" in capped.failed[0].message
+    assert run(settings, [path], embedder).added == ["records"]  # detected: one text article
+    as_records = run(settings, [path], embedder, fmt="jsonl", prune=True)
+    assert sorted(as_records.added) == ["r0", "r1"] and as_records.ok
+    assert as_records.pruned == ["records"]
+
+
 # ---------------------------------------------------------------- near-duplicates
 
 def test_near_duplicate_is_not_indexed_twice(tmp_path: Path, embedder: Any) -> None:
