@@ -1,0 +1,124 @@
+"""The learned models' file format and prediction: logistic regression or boosted trees stored
+as JSON (no pickle, nothing executed on load) and evaluated with numpy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import ConfigError
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Model:
+    """A binary classifier over named features; `predict` gives P(positive) per row."""
+
+    name: str
+    kind: str  # "logistic" | "trees"
+    features: tuple[str, ...]
+    params: Mapping[str, Any]
+    threshold: float = 0.5  # the decision point chosen on validation data (see `record`)
+    record: Mapping[str, Any] = field(default_factory=dict)
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind == "logistic":
+            for key in ("mean", "scale", "coef"):
+                self._arrays[key] = np.asarray(self.params[key], dtype=np.float64)
+        elif self.kind == "trees":
+            self._arrays.update(_tree_arrays(self.params["trees"]))
+        else:
+            raise ConfigError(f"模型 {self.name} 的種類未知：{self.kind}。 Unknown model kind "
+                              f"{self.kind!r}; retrain with `python -m train`.")
+
+    def columns(self, names: Sequence[str]) -> list[int]:
+        """Where this model's features sit among `names` (a table's column names)."""
+        try:
+            return [list(names).index(f) for f in self.features]
+        except ValueError as exc:
+            raise ConfigError(f"模型 {self.name} 需要的特徵不存在：{exc}。 The model needs a "
+                              "feature the code no longer computes; retrain with "
+                              "`python -m train`.") from exc
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds per row of `x` (columns in `self.features` order)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
+        a = self._arrays
+        if self.kind == "logistic":
+            return ((x - a["mean"]) / a["scale"]) @ a["coef"] + float(self.params["intercept"])
+        return _trees_raw(a, x, float(self.params["base"]))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.raw(x)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "features": list(self.features),
+                "threshold": self.threshold, "params": self.params, "record": self.record}
+
+
+def from_json(data: Mapping[str, Any]) -> Model:
+    return Model(name=str(data["name"]), kind=str(data["kind"]),
+                 features=tuple(data["features"]), params=data["params"],
+                 threshold=float(data.get("threshold", 0.5)), record=data.get("record", {}))
+
+
+def save(model: Model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")),
+                    encoding="utf-8")
+
+
+@lru_cache(maxsize=8)
+def load(name: str, folder: Path = MODELS_DIR) -> Model:
+    """A shipped model by name (`models/<name>.json`), read once per process."""
+    path = folder / f"{name}.json"
+    try:
+        return from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"找不到模型檔：{path}。 Model file missing: {path}; reinstall the "
+                          "package or run `python -m train` to rebuild it.") from exc
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"模型檔損壞：{path}（{exc}）。 Model file {path} is damaged; "
+                          "rebuild it with `python -m train`.") from exc
+
+
+def _tree_arrays(trees: Sequence[Mapping[str, Sequence[float]]]) -> dict[str, np.ndarray]:
+    """Trees padded into (n_trees, max_nodes) arrays; a leaf points at itself."""
+    width = max((len(t["feature"]) for t in trees), default=1)
+    shape = (len(trees), width)
+    feature = np.zeros(shape, dtype=np.int64)
+    threshold = np.zeros(shape)
+    left = np.zeros(shape, dtype=np.int64)
+    right = np.zeros(shape, dtype=np.int64)
+    value = np.zeros(shape)
+    for t, tree in enumerate(trees):
+        k = len(tree["feature"])
+        feature[t, :k] = tree["feature"]
+        threshold[t, :k] = tree["threshold"]
+        own = np.arange(k)
+        left[t, :k] = np.where(np.asarray(tree["left"]) < 0, own, tree["left"])
+        right[t, :k] = np.where(np.asarray(tree["right"]) < 0, own, tree["right"])
+        value[t, :k] = tree["value"]
+    depth = max((int(t.get("depth", width)) for t in trees), default=0)
+    return {"feature": np.maximum(feature, 0), "threshold": threshold, "left": left,
+            "right": right, "value": value, "depth": np.asarray(depth)}
+
+
+def _trees_raw(a: dict[str, np.ndarray], x: np.ndarray, base: float) -> np.ndarray:
+    n, n_trees = x.shape[0], a["feature"].shape[0]
+    trees = np.arange(n_trees)[None, :]
+    rows = np.arange(n)[:, None]
+    node = np.zeros((n, n_trees), dtype=np.int64)
+    for _ in range(int(a["depth"])):
+        f = a["feature"][trees, node]
+        go_left = x[rows, f] <= a["threshold"][trees, node]
+        node = np.where(go_left, a["left"][trees, node], a["right"][trees, node])
+    return base + a["value"][trees, node].sum(axis=1)

@@ -1,0 +1,103 @@
+"""The learned reader: the selector scores every shown sentence, the answerability model says
+whether the best one really answers; both are trained by `python -m train` (docs/answerer.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.answerers import model as models
+from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, Table, answer_row, table
+from rag.answerers.question import Query
+from rag.schema import Passage
+from rag.text import Span, fold
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
+
+SELECTOR = "selector"
+JUDGE = "answerability"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """What the reader concluded for one question over the shown passages."""
+
+    table: Table
+    probs: np.ndarray  # P(this sentence answers), per row of the table
+    best: int | None  # row of the best sentence; None when no sentence was shown
+    second: int | None  # the runner-up: a different sentence, or None
+    p_answer: float  # P(the best sentence holds the asked fact)
+    answered: bool  # p_answer reached the answerability model's threshold
+
+    @property
+    def units(self) -> list[tuple[int, Span]]:
+        return self.table.units
+
+
+class Reader:
+    """Selector + answerability model; `read` is pure given the similarities."""
+
+    def __init__(self, selector: models.Model, judge: models.Model,
+                 threshold: float | None = None) -> None:
+        self.selector = selector
+        self.judge = judge
+        self.threshold = judge.threshold if threshold is None else threshold
+        self._sel_cols = selector.columns(SENTENCE_FEATURES)
+        self._judge_cols = judge.columns(ANSWER_FEATURES)
+
+    @classmethod
+    def shipped(cls) -> Reader:
+        """The models in rag/answerers/models/ (read once per process)."""
+        return cls(models.load(SELECTOR), models.load(JUDGE))
+
+    def read(self, query: Query, passages: Sequence[Passage], units: list[tuple[int, Span]],
+             sims: Sequence[float]) -> Reading:
+        return self.decide(table(query, passages, units, sims), query, passages)
+
+    def decide(self, tab: Table, query: Query, passages: Sequence[Passage]) -> Reading:
+        units = tab.units
+        if not units:
+            return Reading(table=tab, probs=np.zeros(0), best=None, second=None, p_answer=0.0,
+                           answered=False)
+        probs = self.selector.predict(tab.matrix[:, self._sel_cols])
+        best = int(np.argmax(probs))
+        second = runner_up(units, passages, probs, best)
+        row = answer_row(tab, probs, best, second, passages, query)
+        p_answer = float(self.judge.predict(row[None, self._judge_cols])[0])
+        return Reading(table=tab, probs=probs, best=best, second=second, p_answer=p_answer,
+                       answered=p_answer >= self.threshold)
+
+
+def runner_up(units: list[tuple[int, Span]], passages: Sequence[Passage], probs: np.ndarray,
+              best: int) -> int | None:
+    """The best-scored sentence that is not the best one again (overlapping chunks repeat
+    their edge sentences)."""
+    same = fold(units[best][1].text)
+    order = np.argsort(-probs, kind="stable")
+    return next((int(i) for i in order if int(i) != best
+                 and fold(units[int(i)][1].text) != same), None)
+
+
+def similarities(embedder: Embedder | None, question: str, passages: Sequence[Passage],
+                 units: list[tuple[int, Span]], cache: dict[str, np.ndarray]) -> np.ndarray:
+    """Cosine similarity of the question and each sentence (zeros without an embedder);
+    sentence vectors are cached per chunk: the same passages come back often."""
+    if embedder is None or not units:
+        return np.zeros(len(units), dtype=np.float32)
+    q = embedder.embed_query(question)
+    rows = []
+    for n, p in enumerate(passages, start=1):
+        spans = [s for m, s in units if m == n]
+        if not spans:
+            continue
+        key = f"{p.chunk_id}:{p.start}:{len(spans)}"
+        if key not in cache:
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = embedder.embed([s.text for s in spans])
+        rows.append(cache[key])
+    return np.asarray(np.vstack(rows) @ q, dtype=np.float32)

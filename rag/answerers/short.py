@@ -1,0 +1,200 @@
+"""The short answer inside a quoted sentence: every run of jieba words is a candidate span,
+scored by a learned model on where it sits against the question's words and what it looks like
+(a date for 何時, a name for 誰). Pure given the model."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rag.answerers.features import KINDS
+from rag.answerers.model import Model
+from rag.answerers.question import Query
+from rag.text import fold
+
+MAX_TOKENS = 16  # CMRC answers run long: 90% have at most 36 characters
+MAX_CHARS = 40
+ANCHOR = 8  # longest anchor measured, in characters
+_PUNCT = re.compile(r"[^\w]|_")
+_STOP_EDGE = frozenset("的 了 是 在 和 与 及 或 也 都 而 并 被 将 把 对 于 为 以 由 从 等".split())
+_ASK = re.compile(r"什么|甚么|哪[里个些位一年天种国所座家条名]?|谁|几|多少|何[时处人地]?")
+_DATE = re.compile(r"(?:(?:公元前?|西元前?)?\d{1,4}\s*年)?(?:\s*\d{1,2}\s*月)?"
+                   r"(?:\s*\d{1,2}\s*[日号])?|[一二三四五六七八九十〇零百千]+年")
+_NUM_UNIT = re.compile(r"(?:约|近|逾|超过)?[\d,.]+\s*[^\W\d_a-z]{0,3}"
+                       r"|[一二两三四五六七八九十百千万亿]+[^\W\d_a-z]{0,2}")
+_FLAG_GROUPS = {"n": "noun", "v": "verb", "m": "num", "q": "num", "a": "adj", "d": "adj",
+                "p": "func", "c": "func", "u": "func", "e": "eng", "x": "other"}
+_GROUPS = ("noun", "name", "verb", "num", "adj", "func", "eng", "other")
+SPAN_FEATURES = (
+    "chars", "tokens", "q_chars", "q_tokens", "left_anchor", "right_anchor", "slot_left",
+    "slot_right", "covered", "distance", "is_date", "has_digit", "num_unit", "latin",
+    "quoted", "listing", "has_name", "bound_left", "bound_right", "position", "stop_edge",
+    "category_after", "unit_in", *(f"first_{g}" for g in _GROUPS),
+    *(f"last_{g}" for g in _GROUPS), *(f"asks_{k}" for k in KINDS), "asks_other",
+)
+SHORT_KINDS = frozenset({"date", "number", "person", "place", "list"})
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Candidate spans of one sentence, (start, end) offsets, and their feature rows."""
+
+    sentence: str
+    offsets: list[tuple[int, int]]
+    matrix: np.ndarray  # (len(offsets), len(SPAN_FEATURES))
+
+
+def leads(query: Query) -> bool:
+    """Date, number, person, place and list questions get their short answer first."""
+    return any(k in SHORT_KINDS for k in query.kinds)
+
+
+def spans(query: Query, sentence: str) -> Spans:
+    folded = fold(sentence)
+    if len(folded) != len(sentence):  # NFKC merged characters: offsets would drift
+        folded = sentence.lower()
+    tokens = _tokens(folded)
+    q = fold(query.text)
+    q_content = _ASK.sub(" ", q)
+    q_chars = set(_PUNCT.sub("", q_content))
+    q_grams = {q_content[i:i + 2] for i in range(len(q_content) - 1)}
+    covered = np.zeros(len(folded) + 1, dtype=np.int32)
+    for i in range(len(folded) - 1):
+        if folded[i:i + 2] in q_grams:
+            covered[i] = covered[i + 1] = 1
+    cum = np.concatenate([[0], np.cumsum(covered[:len(folded)])])
+    hits = np.flatnonzero(covered[:len(folded)])
+    ask = _ASK.search(q)
+    ql = _PUNCT.sub("", q[:ask.start()]) if ask else ""
+    qr = _PUNCT.sub("", q[ask.end():]) if ask else ""
+    for category in query.categories:  # 哪一地區對… -> the slot is followed by 對…
+        if qr.startswith(category):
+            qr = qr[len(category):]
+    kinds = [1.0 if k in query.kinds else 0.0 for k in KINDS]
+    categories = list(query.categories) + list(query.units)
+    offsets: list[tuple[int, int]] = []
+    rows: list[list[float]] = []
+    for i, (word_i, flag_i, (s, _)) in enumerate(tokens):
+        if _PUNCT.fullmatch(word_i[0]) or not word_i.strip():
+            continue
+        for j in range(i, min(i + MAX_TOKENS, len(tokens))):
+            word_j, flag_j, (_, e) = tokens[j]
+            if _end_of_clause(word_j) and j > i:
+                break
+            if e - s > MAX_CHARS:
+                break
+            if _PUNCT.fullmatch(word_j[-1]) and not word_j.strip("、·"):
+                continue
+            text = folded[s:e]
+            offsets.append((s, e))
+            rows.append(_row(text, folded, s, e, j - i + 1, flag_i, flag_j, word_i, word_j, q,
+                             q_chars, cum, hits, ql, qr, categories, kinds, bool(query.kinds),
+                             query, tokens[i:j + 1]))
+    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(SPAN_FEATURES))
+    return Spans(sentence, offsets, matrix)
+
+
+def best_span(model: Model, query: Query, sentence: str) -> str:
+    """The highest-scored candidate span of `sentence` ("" when it has none)."""
+    found = spans(query, sentence)
+    if not found.offsets:
+        return ""
+    scores = model.raw(found.matrix[:, model.columns(SPAN_FEATURES)])
+    s, e = found.offsets[int(np.argmax(scores))]
+    return sentence[s:e].strip()
+
+
+def _row(text: str, folded: str, s: int, e: int, n_tokens: int, flag_i: str, flag_j: str,
+         word_i: str, word_j: str, q: str, q_chars: set[str], cum: np.ndarray,
+         hits: np.ndarray, ql: str, qr: str, categories: list[str], kinds: list[float],
+         asks: bool, query: Query, toks: list[tuple[str, str, tuple[int, int]]]
+         ) -> list[float]:
+    alnum = _PUNCT.sub("", text)
+    words = [w for w, _, _ in toks if not _PUNCT.fullmatch(w[0])]
+    inside = int(cum[e] - cum[s])
+    before = hits[hits < s]
+    after = hits[hits >= e]
+    gap = min(s - int(before[-1]) - 1 if len(before) else 99,
+              int(after[0]) - e if len(after) else 99)
+    after_text = folded[e:e + 4]
+    return [
+        math.log1p(len(text)), float(n_tokens),
+        sum(1 for ch in alnum if ch in q_chars) / max(len(alnum), 1),
+        sum(1 for w in words if w in q) / max(len(words), 1),
+        _anchor_left(folded, s, q) / ANCHOR, _anchor_right(folded, e, q) / ANCHOR,
+        _suffix_match(folded[:s], ql) / ANCHOR, _prefix_match(folded[e:], qr) / ANCHOR,
+        inside / max(e - s, 1), math.log1p(max(gap, 0)),
+        1.0 if _DATE.fullmatch(text.strip()) and re.search(r"\d|年", text) else 0.0,
+        1.0 if re.search(r"\d", text) else 0.0,
+        1.0 if _NUM_UNIT.fullmatch(text.strip()) else 0.0,
+        1.0 if re.search(r"[a-z]", text) else 0.0,
+        1.0 if s > 0 and folded[s - 1] in "「『《“\"(（" else 0.0,
+        1.0 if "、" in text or "和" in words or "及" in words else 0.0,
+        1.0 if any(f.startswith(("nr", "ns", "nt", "nz")) for _, f, _ in toks) else 0.0,
+        1.0 if s == 0 or _PUNCT.fullmatch(folded[s - 1]) else 0.0,
+        1.0 if e >= len(folded) or _PUNCT.fullmatch(folded[e]) else 0.0,
+        s / max(len(folded), 1),
+        1.0 if word_i in _STOP_EDGE or word_j in _STOP_EDGE else 0.0,
+        1.0 if any(after_text.startswith(c[:2]) for c in categories if c) else 0.0,
+        1.0 if any(c in text for c in query.units) else 0.0,
+        *_onehot(flag_i, word_i), *_onehot(flag_j, word_j),
+        *kinds, 0.0 if asks else 1.0,
+    ]
+
+
+def _onehot(flag: str, word: str) -> list[float]:
+    group = "name" if flag.startswith(("nr", "ns", "nt", "nz")) else (
+        "eng" if flag == "eng" else _FLAG_GROUPS.get(flag[:1], "other"))
+    return [1.0 if g == group else 0.0 for g in _GROUPS]
+
+
+def _anchor_left(folded: str, s: int, q: str) -> int:
+    k = 0
+    while k < ANCHOR and s - k - 1 >= 0 and folded[s - k - 1:s] in q:
+        k += 1
+    return k
+
+
+def _anchor_right(folded: str, e: int, q: str) -> int:
+    k = 0
+    while k < ANCHOR and e + k + 1 <= len(folded) and folded[e:e + k + 1] in q:
+        k += 1
+    return k
+
+
+def _suffix_match(text: str, ql: str) -> int:
+    k = 0
+    while k < min(ANCHOR, len(ql), len(text)) and text[len(text) - k - 1] == ql[len(ql) - k - 1]:
+        k += 1
+    return k
+
+
+def _prefix_match(text: str, qr: str) -> int:
+    k = 0
+    while k < min(ANCHOR, len(qr), len(text)) and text[k] == qr[k]:
+        k += 1
+    return k
+
+
+def _end_of_clause(word: str) -> bool:
+    return word in ("。", "！", "？", "；", ";", "!", "?")
+
+
+@lru_cache(maxsize=4096)
+def _tokens(folded: str) -> list[tuple[str, str, tuple[int, int]]]:
+    """jieba words with flags and offsets (jieba's dictionary is Simplified, as `fold` is)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    out = []
+    pos = 0
+    for p in jieba.posseg.lcut(folded):
+        out.append((p.word, p.flag, (pos, pos + len(p.word))))
+        pos += len(p.word)
+    return out
