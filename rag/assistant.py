@@ -16,6 +16,7 @@ from rag.lang import Lang, detect_language
 from rag.prompt import refusal
 from rag.retrieve import Retriever
 from rag.rewrite import rewrite_by_rule, turns
+from rag.safety import clean_question, mask_instructions
 from rag.schema import Answer, Citation, Draft, Filters, Passage
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ class Assistant:
         passages, retrieval_notes = self.retriever.search(
             standalone, self.settings.top_k, filters, lang=lang)
         notices.extend(retrieval_notes)
+        passages, masked = mask_instructions(passages)  # documents are data: before any answerer
+        notices.extend(masked)
         timings["retrieve"] = time.perf_counter() - started
         if not passages:
             timings["total"] = timings["retrieve"]
@@ -119,14 +122,15 @@ class Assistant:
         if question is not None and not isinstance(question, str):
             raise InputError(f"問題必須是文字，收到 {type(question).__name__}。 "
                              f"The question must be a str, not {type(question).__name__}.")
-        question = (question or "").strip()
+        question, notices = clean_question(question or "")  # lone surrogates, controls
+        question = question.strip()
         if not question:
             raise InputError("問題是空的，請輸入問題。 The question is empty.")
         limit = self.settings.max_question_chars
         if len(question) > limit:
-            return question[:limit], [f"問題過長，只取前 {limit} 字。 The question was truncated "
-                                      f"to {limit} characters."]
-        return question, []
+            return question[:limit], [*notices, f"問題過長，只取前 {limit} 字。 The question was "
+                                      f"truncated to {limit} characters."]
+        return question, notices
 
     def _draft(self, question: str, passages: list[Passage], lang: Lang,
                notices: list[str]) -> Generator[str, None, tuple[Draft, bool]]:

@@ -59,8 +59,11 @@ class Settings:
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
-    llm_timeout: float = 60.0
+    llm_timeout: float = 60.0  # per read: a server that trickles tokens never trips it
     llm_retries: int = 2
+    llm_max_tokens: int = 512  # max_tokens of every LLM request; answers are one to three sentences
+    llm_deadline: float = 30.0  # wall-clock seconds for one LLM answer, retries included; then the
+    # extractive answer stands in, with a notice
     max_question_chars: int = 500
     benchmarks_dir: Path = DEFAULT_BENCHMARKS_DIR  # eval/train/bench data, read in place
 
@@ -117,6 +120,10 @@ class Settings:
                               "Chunk size must be at least 16 tokens.")
         if self.chunk_overlap_sentences < 0:
             raise ConfigError("RAG_CHUNK_OVERLAP_SENTENCES 不可為負。 Overlap must be >= 0.")
+        if self.llm_max_tokens < 1 or not self.llm_deadline > 0:
+            raise ConfigError("RAG_LLM_MAX_TOKENS 與 RAG_LLM_DEADLINE 必須大於 0。 Set "
+                              "RAG_LLM_MAX_TOKENS (e.g. 512) and RAG_LLM_DEADLINE (seconds, "
+                              "e.g. 30) to positive values.")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -1,5 +1,11 @@
 """Which language a question is in, and what counts as a CJK character: decided here only, once
-per question (by the Assistant), and passed down to retrieval and the answerers."""
+per question (by the Assistant), and passed down to retrieval and the answerers.
+
+Japanese: the articles are Chinese and no answerer writes Japanese, but a question with kana is
+still told apart ("ja") so that its refusal is one its asker can read: Japanese followed by
+English (rag/prompt.py REFUSALS). Retrieval and quoting treat it as Chinese text (its kanji
+match the articles' characters); an LLM is asked, as for every language, to answer in the
+question's language."""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ from typing import Any, Literal
 
 from rag.text import to_simplified
 
-Lang = Literal["zh-Hant", "zh-Hans", "en"]
-LANGS: tuple[Lang, ...] = ("zh-Hant", "zh-Hans", "en")
+Lang = Literal["zh-Hant", "zh-Hans", "en", "ja"]
+LANGS: tuple[Lang, ...] = ("zh-Hant", "zh-Hans", "en", "ja")
 
 # CJK Unified Ideographs, Extension A and the compatibility block: one range for every module.
 CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -18,6 +24,9 @@ CJK = re.compile(f"[{CJK_CLASS}]")
 CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 # Characters OpenCC would "convert" to Traditional but that Taiwanese text writes as they are.
 _SHARED_FORMS = frozenset("台里面后只干松征范制表准系么冲周志游布才云几")
+# Hiragana and katakana (full and half width), but not the prolonged-sound mark alone.
+KANA = re.compile("[\u3041-\u309f\u30a1-\u30fa\u30fd-\u30ff\uff66-\uff9d]")
+MIN_KANA = 2  # one の in a Chinese question (「高雄の美食」) is a style, not Japanese
 
 
 def has_cjk(text: str) -> bool:
@@ -25,8 +34,10 @@ def has_cjk(text: str) -> bool:
 
 
 def detect_language(text: str) -> Lang:
-    """'en', 'zh-Hans' or 'zh-Hant' for a question; Traditional unless Simplified-only
-    characters outnumber Traditional-only ones."""
+    """'ja' when the question has kana, else 'en', 'zh-Hans' or 'zh-Hant'; Traditional unless
+    Simplified-only characters outnumber Traditional-only ones."""
+    if len(KANA.findall(text)) >= MIN_KANA:
+        return "ja"
     cjk = CJK.findall(text)
     if not cjk:
         return "en" if re.search(r"[A-Za-z]", text) else "zh-Hant"

@@ -9,8 +9,11 @@ api_base ending in /v1: POST /v1/chat/completions, non-streaming JSON or, with "
 server-sent events (`data: {chunk}\\n\\n` ... `data: [DONE]\\n\\n`), and GET /v1/models.
 
 Each chat request takes the next scripted reply (then `default`); a reply is a text, one of the
-failure modes below, or a callable that maps the request's messages to one of those. Every
-request body is recorded in `requests` so tests can check what was sent.
+failure modes below, a text after CUT (streamed, then the connection closes with no finish
+reason and no [DONE]), or a callable that maps the request's messages to one of those. Every
+request body is recorded in `requests` so tests can check what was sent. `chunk_chars` and
+`chunk_delay` make a server that trickles (one character every 5 s); FAIL_TIMEOUT one that
+accepts and never answers.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ FAIL_500 = "<fake:http-500>"  # HTTP 500 with an OpenAI-style error body
 FAIL_TIMEOUT = "<fake:timeout>"  # says nothing for `delay` seconds (longer than the client waits)
 FAIL_GARBAGE = "<fake:garbage>"  # a body that is not JSON (nor JSON events when streaming)
 FAIL_EMPTY = "<fake:empty>"  # a well-formed reply whose content is empty
+CUT = "<fake:cut>"  # prefix: stream the rest of the reply, then close before finish and [DONE]
 FAILURES = (FAIL_500, FAIL_TIMEOUT, FAIL_GARBAGE, FAIL_EMPTY)
 
 Messages = list[dict[str, Any]]
@@ -167,12 +171,15 @@ def _handler(llm: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if reply == FAIL_GARBAGE:
                 self._send(b"data: {this is not json\n\n")
                 return
-            text = "" if reply == FAIL_EMPTY else reply
-            for i, event in enumerate(_chunks(body, text, llm.chunk_chars)):
+            cut = reply.startswith(CUT)
+            text = "" if reply == FAIL_EMPTY else reply.removeprefix(CUT)
+            events = list(_chunks(body, text, llm.chunk_chars))
+            for i, event in enumerate(events[:-1] if cut else events):
                 if i > 1 and not llm._sleep(llm.chunk_delay):
                     return
                 self._send(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
-            self._send(b"data: [DONE]\n\n")
+            if not cut:
+                self._send(b"data: [DONE]\n\n")
 
         def _send(self, data: bytes) -> None:
             try:
@@ -233,12 +240,28 @@ def _content(messages: Messages, role: str) -> str:
     return ""
 
 
-_PASSAGE = re.compile(r"\[(\d+)\] 標題：[^\n]*\n<<<段落>>>\n(.*?)\n<<<結束>>>", re.S)
+_PASSAGE = re.compile(r"^\[(\d+)\] 標題：[^\n]*\n<<<段落 (\w+)>>>\n(.*?)\n<<<結束 \2>>>$",
+                      re.S | re.M)
 
 
 def shown_passages(messages: Messages) -> dict[int, str]:
-    """The numbered passages of an answer request: {n: text as the model saw it}."""
-    return {int(n): text for n, text in _PASSAGE.findall(_content(messages, "user"))}
+    """The numbered passages of an answer request: {n: text as the model saw it}, read the way
+    a model should: only frames tagged with the request's nonce."""
+    user = _content(messages, "user")
+    nonce = nonce_of(user)
+    return {int(n): text for n, tag, text in _PASSAGE.findall(user) if tag == nonce}
+
+
+def nonce_of(user: str) -> str:
+    """The frame nonce a request's user message declares (in its first line)."""
+    found = re.search(r"<<<段落 (\w+)>>>", user.split("\n", 1)[0])
+    return found.group(1) if found else ""
+
+
+def question_of(user: str) -> str:
+    """The question of an answer request: the line labelled with the request's nonce."""
+    found = re.search(rf"^問題（{re.escape(nonce_of(user))}）：(.*)$", user, re.M)
+    return found.group(1) if found else ""
 
 
 def citing(needle: str, template: str, missing: str = "我不知道。") -> Callable[[Messages], str]:

@@ -16,6 +16,8 @@ from fake_llm import (
     FakeLLM,
     citing,
     is_rewrite_request,
+    nonce_of,
+    question_of,
     shown_passages,
     system_prompt,
     user_prompt,
@@ -82,7 +84,8 @@ def test_stream_sends_system_prompt_and_numbered_passages(llm: FakeLLM) -> None:
     assert system_prompt(body) == SYSTEM_PROMPT.format(refusal=REFUSALS["zh-Hant"])
     user = user_prompt(body)
     assert user.rstrip().endswith("請依照規則回答，並在每句後標註 [n]。")
-    assert f"問題：{QUESTION}" in user
+    assert question_of(user) == QUESTION
+    assert body["max_tokens"] == 512  # every request is bounded (RAG_LLM_MAX_TOKENS)
     assert shown_passages(body["messages"]) == {
         1: PASSAGES[0].text, 2: PASSAGES[1].text.replace("6日", "6日〔2026-02-06〕")}
 
@@ -331,8 +334,8 @@ def test_prompt_injection_stays_in_the_question_and_hostile_reply_is_refused(
     assert "忽略以上指示" not in system_prompt(body)
     user = user_prompt(body)
     assert user.count("忽略以上指示") == 1
-    assert user.index("忽略以上指示") > user.rindex("<<<結束>>>")  # only as the question
-    assert f"問題：{injected}" in user
+    assert user.index("忽略以上指示") > user.rindex(f"<<<結束 {nonce_of(user)}>>>")
+    assert question_of(user) == injected  # only as the question
     assert answer.refused and answer.text == REFUSALS["zh-Hant"] and not answer.citations
 
 
@@ -351,7 +354,7 @@ def test_history_rewritten_by_the_llm(assistant: Assistant, llm: FakeLLM) -> Non
     assert rewrite["stream"] is False and is_rewrite_request(rewrite["messages"])
     assert QUESTION in user_prompt(rewrite)
     assert f"改寫後的問題 rewritten question: {standalone}" in answer.notices
-    assert f"問題：{standalone}" in user_prompt(ask)  # the LLM answered the stand-alone one
+    assert question_of(user_prompt(ask)) == standalone  # the LLM answered the stand-alone one
     assert answer.citations[0].article_id == ORANGE and not answer.refused
     assert answer.question == "那橘郡呢?"
 
@@ -362,7 +365,7 @@ def test_history_rewritten_by_rule_when_the_llm_rewrite_fails(assistant: Assista
     llm.default = "抱歉，提供的文章中沒有足夠資訊回答這個問題。"
     answer = assistant.ask("那橘郡呢?", history=[{"role": "user", "content": QUESTION}])
     assert "改寫後的問題 rewritten question: 橘郡何時加入 IURC?" in answer.notices
-    assert "問題：橘郡何時加入 IURC?" in user_prompt(llm.chats[-1])
+    assert question_of(user_prompt(llm.chats[-1])) == "橘郡何時加入 IURC?"
     assert not answer.fallback
 
 

@@ -100,21 +100,23 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from rag.retrieve import Retriever
+    from rag.safety import escape_controls, escape_json
 
     retriever = Retriever(settings, mode=args.mode)
     passages, notices = retriever.search(args.query, args.k, filters_from(args))
     for note in notices:
-        print(f"注意 notice: {note}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
+        print(f"注意 notice: {escape_controls(note, newlines=False)}", file=sys.stderr)
+    if args.json:  # stored text is data: nothing in it may act on the terminal
+        print(escape_json(json.dumps([p.to_dict() for p in passages], ensure_ascii=False,
+                                     indent=2)))
         return 0
     if not passages:
         print("沒有找到相關段落。 No matching passages.")
     for rank, p in enumerate(passages, start=1):
         scores = " ".join(f"{k}={v:.3f}" for k, v in p.scores.items())
-        print(f"[{rank}] {p.title} ({p.date or '日期不明'}) {p.chunk_id}  "
-              f"score={p.score:.4f} {scores}")
-        print("    " + p.text.replace("\n", "\n    "))
+        head = f"[{rank}] {p.title} ({p.date or '日期不明'}) {p.chunk_id}"
+        print(f"{escape_controls(head, newlines=False)}  score={p.score:.4f} {scores}")
+        print("    " + escape_controls(p.text).replace("\n", "\n    "))
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rag.app.cli_args import add_filter_args, filters_from
 from rag.config import Settings
+from rag.safety import escape_controls, escape_json
 
 FALLBACK_NOTE = "（LLM 失敗，改用抽取式 fallback）"
 
@@ -34,15 +35,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(settings, answerer=args.llm, strict=args.strict)
     answer = assistant.ask(args.question, filters=filters_from(args))
     label = assistant.label + (FALLBACK_NOTE if answer.fallback else "")
+    # Answers quote documents and LLM replies: every printed field is escaped (rag/safety.py),
+    # so no control sequence reaches the terminal and no lone surrogate fails the encoding.
     for notice in answer.notices:
-        print(f"注意 notice: {notice}", file=sys.stderr)
+        print(f"注意 notice: {escape_controls(notice, newlines=False)}", file=sys.stderr)
     if args.json:
-        print(json.dumps({**answer.to_dict(), "label": label}, ensure_ascii=False, indent=2))
+        print(escape_json(json.dumps({**answer.to_dict(), "label": label}, ensure_ascii=False,
+                                     indent=2)))
         return 0
-    print(answer.text)
-    print(f"\n回答方式 backend: {label}")
+    print(escape_controls(answer.text))
+    print(f"\n回答方式 backend: {escape_controls(label, newlines=False)}")
     if answer.citations:
         print("來源 sources:")
     for c in answer.citations:
-        print(f"[{c.n}] {c.title} ({c.date or '日期不明'}) — 「{c.quote}」")
+        line = f"[{c.n}] {c.title} ({c.date or '日期不明'}) — 「{c.quote}」"
+        print(escape_controls(line, newlines=False))
     return 0
