@@ -1,0 +1,200 @@
+"""Ingest with the embedding spread over Ray workers (`rag ingest --ray`), on a local Ray instance:
+the same chunks as a plain ingest; a killed worker and a killed driver lose, duplicate and orphan
+nothing (chunk ids compared between Chroma and the manifest, and with a plain ingest's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import CORPUS, ROOT, make_settings
+
+import ingest.index as index
+from ingest.index import Ingestor
+from ingest.ray_embed import RayEmbedder
+from rag import store
+from rag.config import Settings
+from rag.manifest import open_manifest
+
+pytestmark = pytest.mark.slow
+SMALL_BATCH = 8  # chunks per ingest batch here: the 41 corpus chunks make several batches
+
+
+@pytest.fixture(scope="module")
+def ray_address() -> Iterator[str]:
+    """A 2-CPU Ray instance owned by this test process; drivers connect to its address."""
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=100 * 1024 * 1024, logging_level="WARNING")
+    try:
+        yield str(ray.get_runtime_context().gcs_address)
+    finally:
+        ray.shutdown()
+
+
+def stored(settings: Settings) -> tuple[list[str], list[str], dict[str, np.ndarray]]:
+    """(manifest chunk ids, Chroma chunk ids, Chroma vectors by id), lists unsorted."""
+    with open_manifest(settings) as manifest:
+        rows = [row.chunk_id for row in manifest.chunk_rows()]
+    got = store.client(settings).get_collection(settings.collection).get(include=["embeddings"])
+    vectors = dict(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
+    return rows, list(got["ids"]), vectors
+
+
+def assert_complete(settings: Settings, reference: list[str]) -> None:
+    """Chroma and the manifest hold exactly the reference chunk ids, each once."""
+    rows, chroma, _ = stored(settings)
+    assert len(rows) == len(set(rows)), "a chunk twice in the manifest"
+    assert len(chroma) == len(set(chroma)), "a chunk twice in Chroma"
+    assert sorted(set(chroma) - set(rows)) == [], "orphan chunks in Chroma"
+    assert sorted(set(rows) - set(chroma)) == [], "manifest chunks missing from Chroma"
+    assert sorted(rows) == sorted(reference), "not the chunks a plain ingest makes"
+    per_article = Counter(c.split("#")[0] for c in rows)
+    for article_id, n in per_article.items():
+        assert sorted(int(c.split("#")[1]) for c in rows
+                      if c.split("#")[0] == article_id) == list(range(n))
+
+
+@pytest.fixture(scope="module")
+def reference(indexed: Settings) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The plain ingest's chunk ids and vectors (the shared indexed corpus)."""
+    rows, _, vectors = stored(indexed)
+    return rows, vectors
+
+
+def test_ray_ingest_matches_plain_ingest(tmp_path: Path, ray_address: str,
+                                         reference: Any) -> None:
+    settings = make_settings(tmp_path / "rag")
+    with RayEmbedder.start(settings, address=ray_address, workers=2) as embedder:
+        assert len({pid for _, pid in embedder.worker_pids()}) == 2
+        summary = Ingestor(settings, embedder=embedder, progress=False).run([CORPUS])
+    assert summary.ok and len(summary.added) == 5
+    assert_complete(settings, reference[0])
+    _, _, vectors = stored(settings)
+    for chunk_id, vector in reference[1].items():  # 1 thread per worker vs 2 threads: same
+        assert np.abs(vectors[chunk_id] - vector).max() < 1e-5, chunk_id
+
+
+class KillingEmbedder(RayEmbedder):
+    """Kills one worker (SIGKILL) just before the second batch is sent to the workers."""
+
+    calls = 0
+    killed: tuple[str, int] | None = None
+
+    def embed(self, texts: Any, is_query: bool = False) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            self.killed = self.worker_pids()[0]
+            os.kill(self.killed[1], signal.SIGKILL)
+        return super().embed(texts, is_query)
+
+
+def test_killed_worker_is_replaced_and_nothing_is_lost(
+        tmp_path: Path, ray_address: str, reference: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "FLUSH_CHUNKS", SMALL_BATCH)
+    settings = make_settings(tmp_path / "rag")
+    embedder = KillingEmbedder.start(settings, address=ray_address, workers=2)
+    try:
+        summary = Ingestor(settings, embedder=embedder, progress=False).run([CORPUS])
+        assert isinstance(embedder, KillingEmbedder) and embedder.killed is not None
+        assert embedder.calls >= 3
+        assert embedder.killed not in embedder.worker_pids()  # Ray started a new worker
+    finally:
+        embedder.close()
+    assert summary.ok and len(summary.added) == 5
+    assert_complete(settings, reference[0])
+    again = Ingestor(settings, progress=False).run([CORPUS])  # plain re-run: nothing to redo
+    assert again.chunks_written == 0 and len(again.unchanged) == 5
+
+
+DRIVER = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+
+    import ingest.index as ix
+    from ingest.ray_embed import RayEmbedder
+    from rag.config import Settings, prepare_process_env
+
+    prepare_process_env()
+    data_dir, corpus, address, batch = sys.argv[1:5]
+    ix.FLUSH_CHUNKS = int(batch)
+    settings = Settings.from_env({}).with_(data_dir=Path(data_dir))
+    embedder = RayEmbedder.start(settings, address=address, workers=2)
+    print(json.dumps([pid for _, pid in embedder.worker_pids()]), flush=True)
+    ix.Ingestor(settings, embedder=embedder, progress=False).run([corpus])
+    print("finished without being killed", flush=True)
+""")
+
+
+def committed_articles(manifest_path: Path) -> int:
+    """Articles the other process has committed, read read-only while it writes."""
+    try:
+        db = sqlite3.connect(f"file:{manifest_path}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+        return f.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def test_sigkill_of_the_driver_midway_then_rerun_is_complete(
+        tmp_path: Path, ray_address: str, reference: Any) -> None:
+    data_dir = tmp_path / "rag"
+    settings = make_settings(data_dir)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(data_dir), str(CORPUS), ray_address, str(SMALL_BATCH)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        workers = json.loads(proc.stdout.readline() or "[]")
+        assert len(workers) == 2, "the driver did not start its workers"
+        committed, deadline = 0, time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            committed = committed_articles(settings.manifest_path)
+            if committed >= 1:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the driver finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL and 1 <= committed < 5
+    deadline = time.monotonic() + 30  # Ray ends the actors of a dead driver
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers), "workers outlived their driver"
+
+    with RayEmbedder.start(settings, address=ray_address, workers=2) as embedder:
+        summary = Ingestor(settings, embedder=embedder, progress=False).run([CORPUS])
+    assert summary.ok and len(summary.added) + len(summary.unchanged) == 5
+    assert len(summary.unchanged) >= 1  # the committed articles were not embedded again
+    assert_complete(settings, reference[0])
