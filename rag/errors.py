@@ -29,3 +29,24 @@ class ModelMismatchError(RagError):
 
 class LLMError(RagError):
     """The LLM server failed: unreachable, timed out, or answered garbage."""
+
+
+class StoreError(RagError):
+    """The index storage (Chroma and the manifest) cannot be used as it is."""
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server cannot be reached (down, restarting, wrong address); retry later."""
+
+
+class StoreCorrupt(StoreError):
+    """A stored file is damaged or empty while the vectors say otherwise; the message says how
+    to restore it."""
+
+
+class IngestRunning(StoreError):
+    """Another process holds the collection's writer lease (an ingest is running)."""
+
+
+class LeaseLost(StoreError):
+    """This process's writer lease was taken over (it stalled past its expiry): stop writing."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import Any, NamedTuple, ParamSpec, Protocol, Self, TypeVar
 
 from rag.config import Settings
+from rag.errors import StoreCorrupt
+from rag.lease import Lease, LeaseStore
 from rag.schema import Article, Chunk
 
 # ---------------------------------------------------------------- records
@@ -65,8 +68,12 @@ class ManifestBatch(Protocol):
     def delete(self, article_id: str) -> None:
         """Forget the article, its chunks, bands and pending mark (unknown ids are ignored)."""
 
+    def relocate(self, article_id: str, source: str) -> None:
+        """Record that the article (content unchanged) now comes from `source` (a moved file,
+        or a path spelled another way); unknown ids are ignored."""
 
-class ManifestStore(Protocol):
+
+class ManifestStore(LeaseStore, Protocol):
     """Everything ingest, retrieval, the lexical index and the UI rely on; a second backend
     implements exactly this and passes tests/test_manifest_contract.py.
 
@@ -116,6 +123,17 @@ class ManifestStore(Protocol):
         """One atomic write: committed with a generation bump on a clean exit (no bump when
         nothing was written), rolled back when the block raises."""
 
+    # -- a rebuild's swap (ingest/rebuild.py): the journal says one is under way
+    def swap_journal(self) -> str | None:
+        """The staging collection a rebuild is swapping in, None when no swap is under way."""
+
+    def begin_swap(self, staging: str) -> None:
+        """Record, durably, that `staging` is about to replace this collection."""
+
+    def adopt(self, staging: Self) -> None:
+        """In one step, replace every article, chunk, band and pending mark with `staging`'s
+        and clear the swap journal; the lease stays, the generation moves past both."""
+
     # -- lifetime
     def close(self) -> None: ...
 
@@ -128,6 +146,18 @@ class ManifestStore(Protocol):
 def open_manifest(settings: Settings) -> ManifestStore:
     """The configured collection's manifest (the one place that picks the implementation)."""
     return Manifest(settings.manifest_path)
+
+
+def manifest_exists(settings: Settings) -> bool:
+    """Whether the collection's manifest was ever created."""
+    return settings.manifest_path.exists()
+
+
+def discard_manifest(settings: Settings) -> None:
+    """Delete the collection's manifest entirely (a staging collection after its swap)."""
+    for suffix in ("", "-wal", "-shm"):
+        settings.manifest_path.with_name(settings.manifest_path.name + suffix).unlink(
+            missing_ok=True)
 
 
 # ---------------------------------------------------------------- SQLite
@@ -146,11 +176,46 @@ CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, article_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
 CREATE INDEX IF NOT EXISTS bands_article ON bands(article_id);
 CREATE TABLE IF NOT EXISTS pending (article_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS lease (
+    one INTEGER PRIMARY KEY CHECK (one = 1), epoch INTEGER NOT NULL, holder TEXT NOT NULL,
+    pid INTEGER NOT NULL, host TEXT NOT NULL, proc_start TEXT NOT NULL, started REAL NOT NULL,
+    expires REAL NOT NULL);
 """
+DATA_TABLES = ("articles", "chunks", "bands", "pending")
+_LEASE_COLUMNS = "epoch, holder, pid, host, proc_start, started, expires"
+_BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB")  # damage; "database is locked" etc. are not
 
 _ARTICLE_COLUMNS = "article_id, title, body, date, reporter, outlet, source, url"
 _ENTRY_COLUMNS = f"{_ARTICLE_COLUMNS}, content_hash, duplicate_of"
 _MAX_PARAMS = 500  # ids per statement: SQLite caps bound parameters (999 in older builds)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def corrupt_error(path: Path, exc: BaseException) -> StoreCorrupt:
+    return StoreCorrupt(
+        f"索引清單已損壞：{path}（{exc}）。請把它移開後重新匯入，文章會從原始檔重建、"
+        f"Chroma 會一併核對：mv '{path}' '{path}.bad' && rag ingest <你的檔案>。 "
+        f"The manifest {path} is damaged ({exc}): move it aside (mv '{path}' '{path}.bad') "
+        "and run `rag ingest <your files>`; "
+        "the articles are rebuilt from your files and Chroma is reconciled with them.")
+
+
+def _guarded(method: Callable[P, T]) -> Callable[P, T]:
+    """A damaged file becomes StoreCorrupt with the fix, never a raw sqlite3.DatabaseError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in _BROKEN:
+                raise
+            raise corrupt_error(args[0].path, exc) from exc  # type: ignore[attr-defined]
+
+    return wrapper
 
 
 def _article(row: sqlite3.Row) -> Article:
@@ -196,6 +261,11 @@ class SqliteBatch:
     def delete(self, article_id: str) -> None:
         self._remove(article_id)
 
+    def relocate(self, article_id: str, source: str) -> None:
+        cursor = self._db.execute("UPDATE articles SET source=? WHERE article_id=?",
+                                  (source, article_id))
+        self.wrote = self.wrote or cursor.rowcount > 0
+
     def _remove(self, article_id: str) -> None:
         self.wrote = True
         for table in ("articles", "chunks", "bands", "pending"):
@@ -210,8 +280,14 @@ class Manifest:
         self.path = path
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if getattr(exc, "sqlite_errorname", "") in _BROKEN:
+                raise corrupt_error(path, exc) from exc
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -223,25 +299,37 @@ class Manifest:
                  trace: TracebackType | None) -> None:
         self.close()
 
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        """Rows of a query; damage found while reading becomes StoreCorrupt."""
+        try:
+            yield from self._db.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in _BROKEN:
+                raise
+            raise corrupt_error(self.path, exc) from exc
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        return next(self._rows(sql, params), None)
+
     # ------------------------------------------------------------ reading
     @property
     def generation(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        row = self._one("SELECT value FROM meta WHERE key='generation'")
         return int(row["value"]) if row else 0
 
     def entries(self) -> dict[str, Entry]:
-        rows = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM articles")
-        return {r["article_id"]: _entry(r) for r in rows}
+        return {r["article_id"]: _entry(r)
+                for r in self._rows(f"SELECT {_ENTRY_COLUMNS} FROM articles")}
 
     def article(self, article_id: str) -> Article | None:
-        row = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE article_id=?",
-                               (article_id,)).fetchone()
+        row = self._one(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE article_id=?",
+                        (article_id,))
         return _article(row) if row else None
 
     def duplicates_of(self, article_ids: Iterable[str]) -> list[Entry]:
         out: list[Entry] = []
         for part in _parts(article_ids):
-            out.extend(_entry(r) for r in self._db.execute(
+            out.extend(_entry(r) for r in self._rows(
                 f"SELECT {_ENTRY_COLUMNS} FROM articles WHERE duplicate_of IN ({_marks(part)})",
                 part))
         return sorted(out, key=lambda e: e.article.article_id)
@@ -249,25 +337,24 @@ class Manifest:
     def candidates(self, bands: Iterable[str]) -> set[str]:
         out: set[str] = set()
         for part in _parts(bands):
-            out.update(r["article_id"] for r in self._db.execute(
+            out.update(r["article_id"] for r in self._rows(
                 f"SELECT DISTINCT article_id FROM bands WHERE band IN ({_marks(part)})", part))
         return out
 
     def count(self) -> tuple[int, int]:
-        n_articles = self._db.execute(
-            "SELECT COUNT(*) AS n FROM articles WHERE duplicate_of IS NULL").fetchone()["n"]
-        n_chunks = self._db.execute("SELECT COUNT(*) AS n FROM chunks").fetchone()["n"]
-        return int(n_articles), int(n_chunks)
+        articles = self._one("SELECT COUNT(*) AS n FROM articles WHERE duplicate_of IS NULL")
+        chunks = self._one("SELECT COUNT(*) AS n FROM chunks")
+        return int(articles["n"] if articles else 0), int(chunks["n"] if chunks else 0)
 
     def chunk_rows(self) -> Iterator[ChunkRow]:
-        for r in self._db.execute(
+        for r in self._rows(
                 "SELECT c.chunk_id, c.article_id, a.date, c.text FROM chunks c JOIN articles a "
                 "USING(article_id) ORDER BY c.article_id, c.idx"):
             yield ChunkRow(chunk_id=r["chunk_id"], article_id=r["article_id"], date=r["date"],
                            text=r["text"])
 
     def all_chunks(self) -> Iterator[Chunk]:
-        for r in self._db.execute(
+        for r in self._rows(
                 "SELECT c.article_id, c.idx, c.start, c.end, c.n_tokens, c.text FROM chunks c "
                 "JOIN articles a USING(article_id) ORDER BY c.article_id, c.idx"):
             yield Chunk(article_id=r["article_id"], index=r["idx"], text=r["text"],
@@ -276,7 +363,7 @@ class Manifest:
     def stored_chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
         out: dict[str, StoredChunk] = {}
         for part in _parts(chunk_ids):
-            rows = self._db.execute(
+            rows = self._rows(
                 "SELECT c.chunk_id, c.article_id, c.idx, c.start, c.end, c.text, a.title, "
                 "a.date, a.reporter, a.source FROM chunks c JOIN articles a USING(article_id) "
                 f"WHERE c.chunk_id IN ({_marks(part)})", part)
@@ -288,9 +375,10 @@ class Manifest:
         return out
 
     def pending(self) -> list[str]:
-        return [r["article_id"] for r in self._db.execute("SELECT article_id FROM pending")]
+        return [r["article_id"] for r in self._rows("SELECT article_id FROM pending")]
 
     # ------------------------------------------------------------ writing
+    @_guarded
     def mark_pending(self, article_ids: Iterable[str]) -> None:
         with self._db:
             self._db.executemany("INSERT OR IGNORE INTO pending VALUES (?)",
@@ -298,10 +386,86 @@ class Manifest:
 
     @contextmanager
     def batch(self) -> Iterator[SqliteBatch]:
-        with self._db:  # commits on a clean exit, rolls back when the block raises
-            batch = SqliteBatch(self._db)
-            yield batch
-            if batch.wrote:
-                self._db.execute(
-                    "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
-                    "SET value = CAST(value AS INTEGER) + 1")
+        try:
+            with self._db:  # commits on a clean exit, rolls back when the block raises
+                batch = SqliteBatch(self._db)
+                yield batch
+                if batch.wrote:
+                    self._bump()
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in _BROKEN:
+                raise
+            raise corrupt_error(self.path, exc) from exc
+
+    def _bump(self, floor: int = 0) -> None:
+        """generation = max(generation, floor) + 1, inside the caller's transaction."""
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', ?) ON CONFLICT(key) DO UPDATE "
+            "SET value = MAX(CAST(value AS INTEGER), ?) + 1", (str(floor + 1), floor))
+
+    # ------------------------------------------------------------ a rebuild's swap
+    def swap_journal(self) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key='swap'")
+        return str(row["value"]) if row else None
+
+    @_guarded
+    def begin_swap(self, staging: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('swap', ?)", (staging,))
+
+    @_guarded
+    def adopt(self, staging: Manifest) -> None:
+        floor = max(self.generation, staging.generation)
+        self._db.execute("ATTACH DATABASE ? AS staging", (str(staging.path),))
+        try:
+            with self._db:  # one transaction: readers see the old articles or the new ones
+                for table in DATA_TABLES:
+                    self._db.execute(f"DELETE FROM main.{table}")
+                    self._db.execute(f"INSERT INTO main.{table} SELECT * FROM staging.{table}")
+                self._db.execute("DELETE FROM meta WHERE key='swap'")
+                self._bump(floor)
+        finally:
+            self._db.execute("DETACH DATABASE staging")
+
+    # ------------------------------------------------------------ the writer lease
+    def _side(self) -> sqlite3.Connection:
+        """A connection of its own: the renewal thread must not join (or commit) a batch's
+        transaction on the main connection."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        return db
+
+    @_guarded
+    def lease(self) -> Lease | None:
+        db = self._side()
+        try:
+            row = db.execute(f"SELECT {_LEASE_COLUMNS} FROM lease").fetchone()
+        finally:
+            db.close()
+        return Lease(**dict(row)) if row else None
+
+    @_guarded
+    def take_lease(self, lease: Lease) -> bool:
+        return self._swap_lease(lease, lambda row: (row["epoch"] if row else 0) == lease.epoch - 1)
+
+    @_guarded
+    def renew_lease(self, lease: Lease) -> bool:
+        return self._swap_lease(lease, lambda row: row is not None and (
+            row["epoch"], row["holder"]) == (lease.epoch, lease.holder))
+
+    def _swap_lease(self, lease: Lease, expected: Callable[[sqlite3.Row | None], bool]) -> bool:
+        db = self._side()
+        try:
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: two takers are serialised
+            row = db.execute(f"SELECT {_LEASE_COLUMNS} FROM lease").fetchone()
+            if not expected(row):
+                db.execute("ROLLBACK")
+                return False
+            db.execute(f"INSERT OR REPLACE INTO lease (one, {_LEASE_COLUMNS}) "
+                       "VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                       (lease.epoch, lease.holder, lease.pid, lease.host, lease.proc_start,
+                        lease.started, lease.expires))
+            db.execute("COMMIT")
+            return True
+        finally:
+            db.close()

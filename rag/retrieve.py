@@ -73,6 +73,7 @@ class Retriever:
         signal_query = SignalQuery(query, lang or detect_language(query))
         with self._lock:
             self.index.collection  # noqa: B018 - opens it: a clear error when empty or mismatched
+            notices.extend(self.index.health_notices())  # a half-written index says so
             pool = max(3 * k, 30)
             runs = {s.name: s.scores(signal_query, pool, filters) for s in self.signals}
             fused = self._fuse(runs)

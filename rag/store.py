@@ -1,13 +1,19 @@
-"""Chroma access: the client (embedded or server), the collection and its model check."""
+"""Chroma access: the client (embedded or server), the collection and its model check, renames
+for a rebuild's swap, and the guard that turns a lost server into StoreUnavailable."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
 from rag.config import Settings
-from rag.errors import ConfigError, IndexEmptyError, ModelMismatchError, RagError
+from rag.errors import ConfigError, IndexEmptyError, ModelMismatchError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+# what a guarded collection forwards (reads and writes); anything else is an attribute
+_CALLS = frozenset({"add", "count", "delete", "get", "modify", "peek", "query", "upsert"})
 
 
 def client(settings: Settings) -> Any:
@@ -25,58 +31,155 @@ def client(settings: Settings) -> Any:
             return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
                                        ssl=url.scheme == "https", settings=chroma_settings)
         except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
-            raise RagError(f"無法連線 Chroma 伺服器 {settings.chroma_url}：{exc}。 "
-                           "Is `chroma run` up at that address?") from exc
+            raise unavailable(settings, exc) from exc
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def open_collection(settings: Settings, model_name: str, dim: Callable[[], int]) -> Any:
-    """The collection for writing; refuses one built with another embedding model."""
+def unavailable(settings: Settings, exc: BaseException) -> StoreUnavailable:
+    where = settings.chroma_url or str(settings.chroma_dir)
+    return StoreUnavailable(
+        f"無法連線 Chroma 伺服器 {where}：{exc}。請確認 `chroma run` 已在該位址啟動，稍後再試。 "
+        f"The Chroma server at {where} cannot be reached ({exc}): is `chroma run` up at that "
+        "address? Retry once it is back; nothing was lost.")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """A transport failure (refused, reset, timed out), as opposed to Chroma answering with an
+    error. chromadb's HTTP client raises httpx's errors, which are not a declared dependency
+    here, so they are recognised by module."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    return any(cls.__module__.split(".")[0] in ("httpx", "httpcore")
+               for cls in type(exc).__mro__)
+
+
+class GuardedCollection:
+    """A Chroma collection whose calls raise StoreUnavailable when the server is lost, and that
+    finds its collection again by name when the handle went stale (a rebuild swapped it)."""
+
+    def __init__(self, settings: Settings, name: str, collection: Any,
+                 reopen: Callable[[], Any] | None = None) -> None:
+        self._settings = settings
+        self._name = name
+        self._collection = collection
+        self._reopen = reopen
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._collection, attr)
+        if attr not in _CALLS:
+            return value
+        return lambda *args, **kwargs: self._call(attr, *args, **kwargs)
+
+    def _call(self, attr: str, *args: Any, **kwargs: Any) -> Any:
+        from chromadb.errors import NotFoundError
+
+        try:
+            try:
+                return getattr(self._collection, attr)(*args, **kwargs)
+            except NotFoundError:
+                if self._reopen is None:
+                    raise
+                self._collection = self._reopen()  # renamed away by a swap: the new one
+                return getattr(self._collection, attr)(*args, **kwargs)
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise unavailable(self._settings, exc) from exc
+            raise
+
+    @property
+    def raw(self) -> Any:
+        return self._collection
+
+
+def guard(settings: Settings, fn: Callable[[], Any]) -> Any:
+    """Run one Chroma call; a lost server becomes StoreUnavailable."""
+    try:
+        return fn()
+    except Exception as exc:
+        if is_unreachable(exc):
+            raise unavailable(settings, exc) from exc
+        raise
+
+
+def open_collection(settings: Settings, model_name: str, dim: Callable[[], int],
+                    name: str | None = None, command: str | None = None) -> GuardedCollection:
+    """The collection for writing (`name`, default the configured one); refuses one built with
+    another embedding model, naming `command` as the safe way to rebuild it."""
+    name = name or settings.collection
     c = client(settings)
-    existing = _get(c, settings.collection)
+    existing = get(settings, name, c)
     if existing is not None:
-        check_model(existing, model_name, settings.collection)
-        return existing
-    return c.create_collection(
-        settings.collection,
+        check_model(existing, model_name, name, command)
+        return GuardedCollection(settings, name, existing)
+    created = guard(settings, lambda: c.create_collection(
+        name,
         metadata={"embed_model": model_name, "embed_dim": int(dim())},
         configuration={"hnsw": {"space": "cosine"}},
         embedding_function=None,
-    )
+    ))
+    return GuardedCollection(settings, name, created)
 
 
-def read_collection(settings: Settings) -> Any:
+def read_collection(settings: Settings) -> GuardedCollection:
     """The collection for reading; a clear message when it does not exist or is empty."""
-    existing = _get(client(settings), settings.collection)
-    if existing is None or existing.count() == 0:
+    existing = get(settings, settings.collection)
+    if existing is None or guard(settings, existing.count) == 0:
         raise IndexEmptyError(
             f"索引是空的（集合 {settings.collection}）：請先執行 `rag ingest data/corpus`。 "
             f"The index is empty: run `rag ingest data/corpus` first."
         )
-    return existing
+    return GuardedCollection(settings, settings.collection, existing,
+                             reopen=lambda: _must_get(settings, settings.collection))
 
 
-def drop_collection(settings: Settings) -> None:
+def drop_collection(settings: Settings, name: str | None = None) -> None:
     c = client(settings)
-    if _get(c, settings.collection) is not None:
-        c.delete_collection(settings.collection)
+    name = name or settings.collection
+    if get(settings, name, c) is not None:
+        guard(settings, lambda: c.delete_collection(name))
 
 
-def check_model(collection: Any, model_name: str, name: str) -> None:
+def rename_collection(settings: Settings, old: str, new: str) -> None:
+    c = client(settings)
+    collection = _must_get(settings, old, c)
+    guard(settings, lambda: collection.modify(name=new))
+
+
+def exists(settings: Settings, name: str) -> bool:
+    return get(settings, name) is not None
+
+
+def check_model(collection: Any, model_name: str, name: str, command: str | None = None) -> None:
     stored = (collection.metadata or {}).get("embed_model")
     if stored and stored != model_name:
+        command = command or f"rag --collection {name} ingest --rebuild <your files>"
         raise ModelMismatchError(
-            f"集合 {name} 是用 {stored} 建立的，現在設定的是 {model_name}。請加上 --rebuild 重建，"
-            f"或用 RAG_COLLECTION 指定另一個集合。 Collection {name!r} was built with {stored!r}, "
-            f"not {model_name!r}: re-run with --rebuild or choose another collection."
+            f"集合 {name} 是用 {stored} 建立的，現在設定的是 {model_name}。要沿用此集合，請設定 "
+            f"RAG_EMBED_MODEL={stored}；要改用 {model_name}，請執行 `{command}`"
+            "（新索引在旁邊建好後才替換，失敗時舊索引不動），或用 RAG_COLLECTION 指定另一個集合。 "
+            f"Collection {name!r} was built with {stored!r}, not {model_name!r}: set "
+            f"RAG_EMBED_MODEL={stored} to use it, or run `{command}` to re-embed it with "
+            f"{model_name!r} (built beside the old one and swapped in only when complete; a "
+            "failed rebuild leaves the old index as it was), or choose another collection."
         )
 
 
-def _get(c: Any, name: str) -> Any:
+def get(settings: Settings, name: str, c: Any = None) -> Any:
+    """The named collection, None when it does not exist."""
     from chromadb.errors import NotFoundError
 
+    c = c or client(settings)
     try:
-        return c.get_collection(name, embedding_function=None)
+        return guard(settings, lambda: c.get_collection(name, embedding_function=None))
     except NotFoundError:
         return None
+
+
+def _must_get(settings: Settings, name: str, c: Any = None) -> Any:
+    found = get(settings, name, c)
+    if found is None:
+        raise IndexEmptyError(
+            f"索引是空的（集合 {name}）：請先執行 `rag ingest data/corpus`。 "
+            f"The index is empty (no collection {name!r}): run `rag ingest data/corpus` first.")
+    return found

@@ -36,31 +36,53 @@ def _alive(url: str) -> bool:
         return False
 
 
+class ChromaServer:
+    """A `chroma run` on 127.0.0.1 that a test may kill (-9) and start again on the same port
+    and data folder."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.folder = folder
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> ChromaServer:
+        if not CHROMA.exists():
+            pytest.fail(f"the chroma executable is missing: {CHROMA}")
+        log_path = self.folder / "server.log"
+        with log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--path", str(self.folder / "data")],
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        deadline = time.monotonic() + timeout
+        while not _alive(self.url):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                output = log_path.read_text(errors="replace")[-2000:]
+                self.stop()
+                pytest.fail(f"chroma run did not come up at {self.url}:\n{output}")
+            time.sleep(0.2)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the server vanishes mid-work, as in a crash or an OOM kill."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            stop(self.proc)
+
+
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMA.exists():
-        pytest.fail(f"the chroma executable is missing: {CHROMA}")
-    folder = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--host", "127.0.0.1", "--port", str(port),
-         "--path", str(folder / "data")],
-        stdout=log, stderr=subprocess.STDOUT, cwd=folder,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    url = f"http://127.0.0.1:{port}"
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
     try:
-        deadline = time.monotonic() + 30
-        while not _alive(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                output = (folder / "server.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"chroma run did not come up at {url} (exit {proc.poll()}):\n{output}")
-            time.sleep(0.2)
-        yield url
+        yield server.url
     finally:
-        stop(proc)
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +145,34 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RagError) as info:
         store.open_collection(settings, "e5-small-q4", lambda: 384)
     assert "chroma" in str(info.value).lower()
+
+
+def test_a_lost_server_is_store_unavailable_and_the_next_call_works(
+        tmp_path: Path, embedder: object) -> None:
+    """Through the Python API a server going down raises StoreUnavailable (never a raw
+    httpx.ConnectError), and the same Retriever and Assistant work once it is back."""
+    from ingest.index import Ingestor
+    from rag.assistant import Assistant
+    from rag.errors import StoreUnavailable
+    from rag.retrieve import Retriever
+
+    server = ChromaServer(tmp_path).start()
+    try:
+        settings = make_settings(tmp_path / "rag", chroma_url=server.url, collection="blip")
+        Ingestor(settings, embedder=embedder, progress=False).run(  # type: ignore[arg-type]
+            [CORPUS / f"{FILES[1]}.txt"])
+        retriever = Retriever(settings, embedder=embedder)  # type: ignore[arg-type]
+        assistant = Assistant(settings, retriever=retriever, answerer="extractive")
+        question = "林欽榮副市長去馬來西亞檳城談了什麼？"
+        assert retriever.retrieve(question, k=3)[0].article_id == FILES[1]
+        server.kill()
+        for call in (lambda: retriever.retrieve(question, k=3), lambda: assistant.ask(question)):
+            with pytest.raises(StoreUnavailable) as info:
+                call()
+            assert server.url in str(info.value) and "chroma run" in str(info.value)
+        server.start()
+        assert retriever.retrieve(question, k=3)[0].article_id == FILES[1]
+        answer = assistant.ask(question)
+        assert not answer.refused and answer.citations
+    finally:
+        server.stop()

@@ -19,12 +19,14 @@ from typing import Any
 import pytest
 from conftest import CORPUS, ROOT, make_settings
 
+import ingest.index as ix
 from ingest.index import Ingestor, Summary
 from rag import store
 from rag.config import Settings
-from rag.errors import ModelMismatchError
+from rag.errors import ModelMismatchError, RagError
 from rag.lexical import load_fresh
 from rag.manifest import ChunkRow, Manifest, SqliteBatch
+from rag.retrieve import Retriever
 from rag.text import count_tokens
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -34,6 +36,10 @@ SENTENCES = [line for path in sorted(EXPECTED.glob("*.txt"))
 SMALL = 48  # chunk budget for the small test articles
 # Sentences of 25-47 tokens: at SMALL each is exactly one chunk and no two share one.
 SENT = [s for s in SENTENCES if 25 <= count_tokens(s) <= 47]
+
+
+class Crash(RuntimeError):
+    pass
 
 
 def minilm_spec() -> str:
@@ -243,6 +249,109 @@ def test_format_and_size_cap_reach_the_reader(tmp_path: Path, embedder: Any) -> 
     assert as_records.pruned == ["records"]
 
 
+# ---------------------------------------------------------------- identity, not spelling
+
+def test_a_moved_folder_is_not_pruned_and_its_sources_follow(small: Any, embedder: Any) -> None:
+    """The issue's probe: "unchanged 3 ... pruned 3 ... 0 articles" after moving the folder."""
+    settings, folder, _ = small
+    run(settings, [folder], embedder)
+    moved = folder.parent / "archive" / "2025"
+    moved.parent.mkdir()
+    folder.rename(moved)
+    summary = run(settings, [moved], embedder, prune=True)
+    assert sorted(summary.unchanged) == ["a", "b", "c"] and summary.pruned == []
+    assert sorted(summary.relocated) == ["a", "b", "c"] and summary.chunks_written == 0
+    entries, _ = assert_consistent(settings)
+    assert {e.article.source for e in entries.values()} == {
+        str(moved / f"{name}.txt") for name in "abc"}
+
+
+def test_the_same_folder_spelled_another_way_prunes_nothing(
+        small: Any, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, folder, _ = small
+    monkeypatch.chdir(folder.parent)
+    run(settings, [Path("in")], embedder)  # relative, from the parent folder
+    entries, _, _ = manifest_state(settings)
+    assert entries["a"].article.source == str(folder / "a.txt")  # stored resolved
+    monkeypatch.chdir(folder)
+    again = run(settings, [Path(".")], embedder, prune=True)  # the same folder, from inside
+    assert sorted(again.unchanged) == ["a", "b", "c"] and again.pruned == []
+    assert again.total_articles == 3
+
+
+def test_sources_stored_relative_by_older_versions_are_not_pruned(
+        small: Any, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, folder, _ = small
+    run(settings, [folder], embedder)
+    with Manifest(settings.manifest_path) as manifest, manifest.batch() as batch:
+        for name in "abc":  # what an ingest run from the parent folder used to store
+            batch.relocate(name, f"in/{name}.txt")
+    monkeypatch.chdir(folder)  # another working folder: "in/a.txt" names nothing here
+    summary = run(settings, [folder], embedder, prune=True)
+    assert summary.pruned == [] and sorted(summary.relocated) == ["a", "b", "c"]
+    entries, _ = assert_consistent(settings)
+    assert entries["b"].article.source == str(folder / "b.txt")
+
+
+def test_a_renamed_file_keeps_its_article_and_prune_says_what_it_removes(
+        small: Any, embedder: Any) -> None:
+    settings, folder, files = small
+    run(settings, [folder], embedder)
+    files["a"].rename(folder / "a-renamed.txt")  # same content under a new id
+    files["b"].unlink()
+    said: list[str] = []
+    summary = Ingestor(settings, embedder=embedder, progress=False, notify=said.append).run(
+        [folder], prune=True)
+    assert summary.duplicates == [("a-renamed", "a")]  # its content is already indexed as a
+    assert summary.pruned == ["b"]  # gone, and its content appeared nowhere
+    assert [line for line in said if "prune" in line] == [
+        f"將移除 prune: b ← {files['b']}（來源已不存在，內容也未在本次匯入出現 source gone, "
+        "content not found in this run）"]
+    entries, _ = assert_consistent(settings)
+    assert sorted(entries) == ["a", "a-renamed", "c"]
+    assert entries["a"].article.source == str(folder / "a-renamed.txt")  # followed its content
+    assert run(settings, [folder], embedder, prune=True).pruned == []  # and stays
+
+
+def test_the_same_id_from_another_file_later_is_reported_unless_replace(
+        tmp_path: Path, embedder: Any) -> None:
+    settings = make_settings(tmp_path / "rag", chunk_tokens=SMALL)
+    first = write_article(tmp_path / "in" / "one", "same", "甲", [SENT[0]])
+    second = write_article(tmp_path / "in" / "two", "same", "乙", [SENT[1]])
+    assert run(settings, [first], embedder).added == ["same"]
+    summary = run(settings, [second], embedder)
+    [problem] = summary.failed
+    assert not summary.ok and summary.updated == []
+    assert problem.source == str(second) and str(first) in problem.message
+    assert "--replace" in problem.message
+    assert manifest_state(settings)[0]["same"].article.title == "甲"  # the first one kept
+    replaced = run(settings, [second], embedder, replace=True)
+    assert replaced.ok and replaced.updated == ["same"]
+    entries, _ = assert_consistent(settings)
+    assert entries["same"].article.source == str(second) and entries["same"].article.title == "乙"
+
+
+def test_a_record_moved_to_another_file_in_the_same_run_is_no_conflict(
+        tmp_path: Path, embedder: Any) -> None:
+    settings = make_settings(tmp_path / "rag")
+    folder = tmp_path / "in"
+    folder.mkdir()
+
+    def write(name: str, ids: list[int]) -> None:
+        (folder / name).write_text("".join(json.dumps(
+            {"id": f"n{i}", "title": f"第{i}則", "text": SENT[30 + i]}, ensure_ascii=False)
+            + "\n" for i in ids), encoding="utf-8")
+
+    write("b.jsonl", [0, 1])
+    assert sorted(run(settings, [folder], embedder).added) == ["n0", "n1"]
+    write("a.jsonl", [1])  # n1 moves to a file read before its old one
+    write("b.jsonl", [0])
+    summary = run(settings, [folder], embedder, prune=True)
+    assert summary.ok and summary.pruned == [] and sorted(summary.unchanged) == ["n0", "n1"]
+    entries, _ = assert_consistent(settings)
+    assert entries["n1"].article.source == f"{folder / 'a.jsonl'}:1"
+
+
 # ---------------------------------------------------------------- near-duplicates
 
 def test_near_duplicate_is_not_indexed_twice(tmp_path: Path, embedder: Any) -> None:
@@ -328,7 +437,8 @@ def test_model_mismatch_is_refused_until_rebuild(small: Any, embedder: Any, mini
     with pytest.raises(ModelMismatchError) as info:
         Ingestor(other, progress=False).run([files["a"]])  # the configured model, by name
     message = str(info.value)
-    assert "--rebuild" in message and "e5-small-q4" in message
+    assert f"`rag --collection news ingest --rebuild {files['a']}`" in message
+    assert "RAG_EMBED_MODEL=e5-small-q4" in message
     assert manifest_state(settings)[0].keys() == {"a"}  # nothing was touched
     assert len(chroma_state(settings)) == first.total_chunks
 
@@ -346,6 +456,7 @@ def test_rebuild_drops_and_recreates(small: Any, embedder: Any) -> None:
     settings, folder, files = small
     run(settings, [folder], embedder)
     old = store.client(settings).get_collection(settings.collection)
+    generation = manifest_state(settings)[2]
     summary = run(settings, [files["a"]], embedder, rebuild=True)
     assert summary.added == ["a"] and summary.unchanged == []
     assert summary.total_articles == 1
@@ -353,7 +464,99 @@ def test_rebuild_drops_and_recreates(small: Any, embedder: Any) -> None:
     assert new.id != old.id
     entries, chroma = assert_consistent(settings)
     assert list(entries) == ["a"] and {a for a, _, _ in chroma.values()} == {"a"}
-    assert manifest_state(settings)[2] == 1  # a fresh manifest
+    assert manifest_state(settings)[2] > generation  # caches see the swap as a change
+    assert not store.exists(settings, "news__rebuild") and not store.exists(settings, "news__old")
+    assert not (settings.data_dir / "collections" / "news__rebuild").exists()
+
+
+def _snapshot(settings: Settings) -> tuple[Any, ...]:
+    entries, rows, generation = manifest_state(settings)
+    return entries, rows, generation, chroma_state(settings)
+
+
+def test_a_misspelled_model_fails_before_a_rebuild_touches_anything(small: Any,
+                                                                     embedder: Any) -> None:
+    """The issue's probe: a typo in RAG_EMBED_MODEL plus the advised --rebuild used to wipe
+    the collection and the manifest before the model failed to load."""
+    settings, folder, _ = small
+    run(settings, [folder], embedder)
+    before = _snapshot(settings)
+    typo = settings.with_(embed_model="sentence-transformers:/no/such/e5-smal-model")
+    with pytest.raises(RagError) as info:
+        Ingestor(typo, progress=False).run([folder], rebuild=True)
+    assert "e5-smal-model" in str(info.value)
+    assert _snapshot(settings) == before
+    assert not store.exists(settings, "news__rebuild")
+
+
+class FailingEmbedder:
+    """The real embedder until its `fail_at`-th embed call (the probe is the first)."""
+
+    def __init__(self, inner: Any, fail_at: int) -> None:
+        self.inner, self.fail_at, self.calls = inner, fail_at, 0
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+
+    def fits(self, text: str, is_query: bool = False) -> bool:
+        return bool(self.inner.fits(text, is_query))
+
+    def embed(self, texts: list[str], is_query: bool = False) -> Any:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise Crash("the embedding server went away mid-rebuild")
+        return self.inner.embed(texts, is_query)
+
+
+def test_a_rebuild_that_fails_midway_loses_nothing(small: Any, embedder: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, folder, _ = small
+    run(settings, [folder], embedder)
+    before = _snapshot(settings)
+    monkeypatch.setattr(ix, "FLUSH_CHUNKS", 3)  # one article per batch: fail in the second
+    failing = FailingEmbedder(embedder, fail_at=3)
+    with pytest.raises(Crash):
+        Ingestor(settings, embedder=failing, progress=False).run([folder], rebuild=True)
+    assert failing.calls == 3
+    assert _snapshot(settings) == before  # every article, chunk and vector as it was
+    assert not store.exists(settings, "news__rebuild")  # the half-built staging is dropped
+    retriever = Retriever(settings, embedder=embedder)
+    passages, notices = retriever.search(SENT[4][:20], k=3)
+    assert passages[0].article_id == "b" and notices == []
+    again = run(settings, [folder], embedder, rebuild=True)
+    assert again.ok and sorted(again.added) == ["a", "b", "c"]
+    assert_consistent(settings)
+
+
+def test_a_rebuild_whose_inputs_fail_is_not_swapped_in(small: Any, embedder: Any) -> None:
+    settings, folder, _ = small
+    run(settings, [folder], embedder)
+    before = _snapshot(settings)
+    summary = run(settings, [folder / "a.txt", folder / "typo.txt"], embedder, rebuild=True)
+    assert summary.kept_old and not summary.ok and len(summary.failed) == 1
+    assert "old index is kept" in summary.warnings[-1]
+    assert f"rag --collection news ingest --rebuild {folder / 'a.txt'}" in summary.warnings[-1]
+    assert _snapshot(settings) == before
+    assert not store.exists(settings, "news__rebuild")
+
+
+def test_a_swap_killed_halfway_is_finished_by_the_next_ingest(
+        small: Any, embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, folder, files = small
+    run(settings, [folder], embedder)
+    monkeypatch.setattr(Manifest, "adopt", lambda *a: (_ for _ in ()).throw(Crash("killed")))
+    with pytest.raises(Crash):
+        run(settings, [files["a"]], embedder, rebuild=True)
+    monkeypatch.undo()
+    with Manifest(settings.manifest_path) as manifest:
+        assert manifest.swap_journal() == "news__rebuild"
+    _, notices = Retriever(settings, embedder=embedder).search(SENT[0][:20], k=3)
+    assert len(notices) == 1 and "rebuild is being swapped in" in notices[0]
+    summary = run(settings, [files["a"]], embedder)  # a plain ingest finishes the swap first
+    assert summary.unchanged == ["a"] and summary.total_articles == 1
+    entries, chroma = assert_consistent(settings)
+    assert list(entries) == ["a"] and {a for a, _, _ in chroma.values()} == {"a"}
+    assert not store.exists(settings, "news__rebuild") and not store.exists(settings, "news__old")
+    with Manifest(settings.manifest_path) as manifest:
+        assert manifest.swap_journal() is None
 
 
 def test_lost_chroma_collection_is_redone(small: Any, embedder: Any) -> None:
@@ -369,10 +572,6 @@ def test_lost_chroma_collection_is_redone(small: Any, embedder: Any) -> None:
 
 
 # ---------------------------------------------------------------- crash safety
-
-class Crash(RuntimeError):
-    pass
-
 
 def _crash_once_in_flush(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The manifest batch's first put raises: after the Chroma write, before the commit."""

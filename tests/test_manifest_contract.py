@@ -1,13 +1,18 @@
-"""The storage contract: every ManifestStore implementation passes these (SQLite today)."""
+"""The storage contract: every ManifestStore implementation passes these (articles, chunks,
+batches, pending marks, the writer lease, a rebuild's swap)."""
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from rag.lease import Lease
 from rag.manifest import ChunkRow, Entry, Manifest, ManifestStore, StoredChunk
 from rag.schema import Article, Chunk
 
@@ -23,9 +28,21 @@ class Boom(RuntimeError):
 
 
 @pytest.fixture(params=sorted(STORES))
-def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], ManifestStore]:
-    open_at = STORES[request.param]
-    return lambda: open_at(tmp_path)
+def open_at(request: pytest.FixtureRequest) -> Callable[[Path], ManifestStore]:
+    return STORES[request.param]
+
+
+@pytest.fixture
+def opener(open_at: Callable[[Path], ManifestStore],
+           tmp_path: Path) -> Callable[[], ManifestStore]:
+    return lambda: open_at(tmp_path / "main")
+
+
+@pytest.fixture
+def staging_opener(open_at: Callable[[Path], ManifestStore],
+                   tmp_path: Path) -> Callable[[], ManifestStore]:
+    """A second store of the same kind (a rebuild's staging collection)."""
+    return lambda: open_at(tmp_path / "staging")
 
 
 @pytest.fixture
@@ -238,3 +255,107 @@ def test_committed_state_survives_reopening(opener: Callable[[], ManifestStore])
         assert list(again.all_chunks()) == chunks and again.pending() == ["p"]
         assert again.candidates(["k"]) == {"a", "d"}
         assert again.duplicates_of(["a"]) == [entries["d"]]
+
+
+# ---------------------------------------------------------------- sources
+
+
+def test_relocate_changes_only_the_source(store: ManifestStore) -> None:
+    a = article("a")
+    chunks = put(store, a, (5,), bands=("k",))
+    generation = store.generation
+    with store.batch() as batch:
+        batch.relocate("a", "/new/place/a.txt")
+        batch.relocate("never-stored", "/x")  # unknown ids are ignored
+    moved = replace(a, source="/new/place/a.txt")
+    assert store.entries() == {"a": Entry(moved, "hash-a", None)}
+    assert list(store.all_chunks()) == chunks and store.candidates(["k"]) == {"a"}
+    assert store.stored_chunks(["a#0"])["a#0"].source == "/new/place/a.txt"
+    assert store.generation == generation + 1  # readers' caches hold sources too
+
+
+# ---------------------------------------------------------------- the writer lease
+
+
+def lease(epoch: int, holder: str = "h", *, expires: float = 2e9) -> Lease:
+    return Lease(epoch=epoch, holder=holder, pid=4242, host="host-a", proc_start="77",
+                 started=1.7e9, expires=expires)
+
+
+def test_a_lease_is_installed_only_over_the_epoch_its_taker_saw(store: ManifestStore) -> None:
+    assert store.lease() is None
+    assert not store.take_lease(lease(2))  # epoch 1 comes first
+    assert store.take_lease(lease(1, "first"))
+    assert not store.take_lease(lease(1, "second"))  # someone else already took epoch 1
+    assert store.lease() == lease(1, "first")
+    assert store.take_lease(lease(2, "taker"))  # a take-over over epoch 1
+    assert store.lease() == lease(2, "taker")
+
+
+def test_only_the_holder_renews_and_releases(store: ManifestStore) -> None:
+    assert store.take_lease(lease(1, "mine"))
+    assert store.renew_lease(lease(1, "mine", expires=3e9))
+    assert store.lease() == lease(1, "mine", expires=3e9)
+    assert not store.renew_lease(lease(1, "impostor", expires=4e9))
+    assert store.take_lease(lease(2, "taker"))
+    assert not store.renew_lease(lease(1, "mine", expires=5e9))  # taken over: lost
+    assert store.renew_lease(lease(2, "taker", expires=0.0))  # released
+    current = store.lease()
+    assert current is not None and current.released and current.epoch == 2
+
+
+def test_two_takers_cannot_both_win(opener: Callable[[], ManifestStore]) -> None:
+    """Eight takers (each with its own store handle) race for the same epoch, five times."""
+    for epoch in range(1, 6):
+        stores = [opener() for _ in range(8)]
+        start = threading.Barrier(len(stores))
+
+        def take(s: ManifestStore, who: int, epoch: int = epoch,
+                 start: threading.Barrier = start) -> bool:
+            start.wait()
+            return s.take_lease(lease(epoch, f"taker-{who}"))
+
+        with ThreadPoolExecutor(len(stores)) as pool:
+            won = list(pool.map(take, stores, range(len(stores))))
+        assert won.count(True) == 1, won
+        winner = stores[0].lease()
+        assert winner is not None and winner.holder == f"taker-{won.index(True)}"
+        for s in stores:
+            s.close()
+
+
+def test_the_lease_survives_reopening(opener: Callable[[], ManifestStore]) -> None:
+    with opener() as store:
+        assert store.take_lease(lease(1, "kept"))
+    with opener() as again:
+        assert again.lease() == lease(1, "kept")
+
+
+# ---------------------------------------------------------------- a rebuild's swap
+
+
+def test_adopt_replaces_the_articles_and_keeps_the_lease(
+        store: ManifestStore, staging_opener: Callable[[], ManifestStore]) -> None:
+    put(store, article("old"), (4,), bands=("o",))
+    store.mark_pending(["stuck"])
+    assert store.take_lease(lease(1, "rebuilder"))
+    with staging_opener() as staging:
+        new = put(staging, article("new"), (3, 8), bands=("n",))
+        put(staging, article("copy"), bands=("n",), duplicate_of="new")
+        floor = max(store.generation, staging.generation)
+        assert store.swap_journal() is None
+        store.begin_swap("news__rebuild")
+        assert store.swap_journal() == "news__rebuild"
+        store.adopt(staging)
+    assert sorted(store.entries()) == ["copy", "new"] and list(store.all_chunks()) == new
+    assert store.candidates(["o"]) == set() and store.candidates(["n"]) == {"copy", "new"}
+    assert store.pending() == [] and store.swap_journal() is None
+    assert store.generation > floor  # every cache sees a change, whatever the staging's count
+    assert store.lease() == lease(1, "rebuilder")
+
+
+def test_the_swap_journal_survives_reopening(opener: Callable[[], ManifestStore]) -> None:
+    with opener() as store:
+        store.begin_swap("news__rebuild")
+    with opener() as again:
+        assert again.swap_journal() == "news__rebuild"

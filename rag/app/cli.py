@@ -9,9 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ingest.load import format_names
 from rag.app.cli_args import add_filter_args, filters_from
 from rag.config import Settings, prepare_process_env, shipped_corpus_dir
 from rag.errors import RagError
+from rag.lease import WAIT_SECONDS
 from rag.signals import HYBRID
 from rag.signals import REGISTRY as SIGNALS
 
@@ -50,8 +52,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="ingest files and folders 匯入文章")
     p.add_argument("paths", nargs="*", help="files or folders (default: the shipped corpus)")
-    p.add_argument("--rebuild", action="store_true", help="drop the collection and start over")
-    p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    p.add_argument("--rebuild", action="store_true",
+                   help="build the collection anew beside the old one; swapped in when complete")
+    p.add_argument("--prune", action="store_true",
+                   help="remove articles whose source is gone and whose content was not found")
+    p.add_argument("--replace", action="store_true",
+                   help="an id already ingested from another file takes this file's content")
+    p.add_argument("--wait", type=float, default=WAIT_SECONDS, metavar="SECONDS",
+                   help="how long to wait for a running ingest of the same collection "
+                   f"(default {WAIT_SECONDS:.0f}); then exit 2")
+    p.add_argument("--format", dest="fmt", choices=format_names(), metavar="NAME",
+                   help="read every file with this reader: " + ", ".join(format_names()))
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
@@ -81,7 +92,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = args.paths or [str(shipped_corpus_dir())]
     summary = ingest(paths, settings, rebuild=args.rebuild, prune=args.prune,
-                     progress=not args.quiet)
+                     progress=not args.quiet, fmt=args.fmt, replace=args.replace,
+                     wait=args.wait, notify=lambda line: print(line, file=sys.stderr))
     for warning in summary.warnings:
         print(f"警告 warning: {warning}", file=sys.stderr)
     for problem in summary.failed:
