@@ -29,6 +29,14 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, help="only the first N questions (DRCD: answering)")
     p.add_argument("--no-gate", action="store_true", help="report only; never fail")
     p.set_defaults(func=cmd_eval)
+    tools = p.add_subparsers(dest="eval_command", metavar="{import-feedback}")
+    f = tools.add_parser("import-feedback", help="thumbs-down answers from the chat UI -> "
+                         "candidate gold items for review 把負評轉成待審題目")
+    f.add_argument("--feedback", type=Path,
+                   help="feedback JSONL (default: feedback.jsonl under the data folder)")
+    f.add_argument("--out", type=Path, default=Path("eval-out") / "feedback-candidates.jsonl",
+                   help="where the candidates go (default eval-out/feedback-candidates.jsonl)")
+    f.set_defaults(func=cmd_import_feedback)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,6 +66,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         for line in problems:
             print("  " + line, file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_import_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.feedback import write_candidates
+
+    source = args.feedback or settings.feedback_path
+    n = write_candidates(source, args.out)
+    print(f"已寫出 {n} 筆待審題目 wrote {n} candidate items: {args.out} "
+          "（請人工填寫 answerable、key_facts、evidence 後再加入 eval/data/gold.jsonl；"
+          "a person fills in answerable, key_facts and evidence before adding them to "
+          "eval/data/gold.jsonl）")
     return 0
 
 

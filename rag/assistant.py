@@ -12,14 +12,16 @@ from rag.answerers import FALLBACK, Answerer, get_answerer, resolve_name
 from rag.cite import verify
 from rag.config import Settings
 from rag.errors import InputError, LLMError
+from rag.followup import FollowUp, resolve
 from rag.lang import Lang, detect_language
 from rag.prompt import refusal
 from rag.retrieve import Retriever
-from rag.rewrite import rewrite_by_rule, turns
+from rag.rewrite import turns
 from rag.safety import clean_question, mask_instructions
 from rag.schema import Answer, Citation, Draft, Filters, Passage
 
 log = logging.getLogger(__name__)
+RELATED = 3  # passages a refusal shows as related (never cited)
 
 
 class AnswerStream:
@@ -83,40 +85,84 @@ class Assistant:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         lang = detect_language(question)  # once per question; everything below is told
-        standalone = self.standalone(question, history)
+        follow = self.follow_up(question, history, lang)
+        standalone = follow.question
         if standalone != question:
             notices.append(f"改寫後的問題 rewritten question: {standalone}")
-        passages, retrieval_notes = self.retriever.search(
-            standalone, self.settings.top_k, filters, lang=lang)
+        passages, retrieval_notes = self._search(standalone, follow, filters, lang)
         notices.extend(retrieval_notes)
         passages, masked = mask_instructions(passages)  # documents are data: before any answerer
         notices.extend(masked)
         timings["retrieve"] = time.perf_counter() - started
         if not passages:
             timings["total"] = timings["retrieve"]
-            return Answer(question=question, text=refusal(lang), refused=True,
-                          backend=self.backend, notices=tuple(notices), timings=timings)
+            return self._refusal(Answer(
+                question=question, text=refusal(lang), refused=True, backend=self.backend,
+                notices=tuple(notices), timings=timings), standalone, filters, lang)
         draft, fell_back = yield from self._draft(standalone, passages, lang, notices)
         timings["answer"] = time.perf_counter() - started - timings["retrieve"]
         verified = verify(draft, passages, lang)
         notices.extend(verified.notes)
         citations = tuple(self._checked(c) for c in verified.citations)
         timings["total"] = time.perf_counter() - started
-        return Answer(question=question, text=verified.text, refused=verified.refused,
-                      citations=citations, passages=tuple(passages),
-                      backend=FALLBACK if fell_back else self.backend, fallback=fell_back,
-                      notices=tuple(notices), timings=timings)
+        answer = Answer(question=question, text=verified.text, refused=verified.refused,
+                        citations=citations, passages=tuple(passages),
+                        backend=FALLBACK if fell_back else self.backend, fallback=fell_back,
+                        notices=tuple(notices), timings=timings)
+        return self._refusal(answer, standalone, filters, lang) if answer.refused else answer
+
+    def follow_up(self, question: str, history: Sequence[Any] | None,
+                  lang: Lang | None = None) -> FollowUp:
+        """The question as asked in its conversation (rag/followup.py); an answerer that can
+        rewrite (an LLM) words the stand-alone question, the rule decides the articles."""
+        follow = resolve(question, history, lang)
+        if not turns(history) or not self.answerer.can_rewrite:
+            return follow
+        try:
+            text = "\n".join(f"{role}: {content}" for role, content in turns(history)[-6:])
+            return FollowUp(self.answerer.rewrite(text, question) or follow.question,
+                            follow.articles, follow.kind)
+        except LLMError as exc:
+            log.warning("rewrite by LLM failed, using the rule: %s", exc)
+        return follow
+
+    def _search(self, question: str, follow: FollowUp, filters: Filters,
+                lang: Lang) -> tuple[list[Passage], list[str]]:
+        """An elliptical follow-up is looked up in the articles the previous answer came from
+        (within the user's filters); anything else, and a follow-up whose articles the filters
+        exclude, in the whole index."""
+        top_k = self.settings.top_k
+        narrowed = _narrowed(filters, follow.articles)
+        if narrowed is not None:
+            passages, notes = self.retriever.search(question, top_k, narrowed, lang=lang)
+            if passages:
+                return passages, [*notes, "延續上一題的文章 Following up in the article the "
+                                          "previous answer came from."]
+        return self.retriever.search(question, top_k, filters, lang=lang)
+
+    def _refusal(self, answer: Answer, question: str, filters: Filters, lang: Lang) -> Answer:
+        """A refusal that helps: the closest passages it saw (never cited), and whether the
+        filters are why (the same question without them is answered by the extractive
+        answerer, which is local and cheap even when the configured one is an LLM)."""
+        related = answer.passages[:RELATED]
+        if not filters.active:
+            return replace(answer, related=related)
+        unfiltered, _ = self.retriever.search(question, self.settings.top_k, Filters(), lang=lang)
+        if not unfiltered:
+            return replace(answer, related=related)
+        response = self.fallback.respond(question, unfiltered, lang)
+        for _ in response:
+            pass
+        if verify(response.draft(), unfiltered, lang).refused:
+            return replace(answer, related=related)
+        note = ("篩選條件排除了可能相關的文章，請放寬或移除篩選。 The filters exclude articles "
+                "that may answer this; widen or remove them.")
+        return replace(answer, related=related or tuple(unfiltered[:RELATED]),
+                       filters_excluded=True, notices=(*answer.notices, note))
 
     def standalone(self, question: str, history: Sequence[Any] | None) -> str:
-        if not turns(history):
-            return question
-        if self.answerer.can_rewrite:
-            try:
-                text = "\n".join(f"{role}: {content}" for role, content in turns(history)[-6:])
-                return self.answerer.rewrite(text, question) or question
-            except LLMError as exc:
-                log.warning("rewrite by LLM failed, using the rule: %s", exc)
-        return rewrite_by_rule(question, history)
+        """The stand-alone form of a follow-up (the question itself without history)."""
+        return self.follow_up(question, history).question
 
     def _check(self, question: str) -> tuple[str, list[str]]:
         if question is not None and not isinstance(question, str):
@@ -155,6 +201,14 @@ class Assistant:
             if found >= 0:
                 return replace(citation, start=found, end=found + len(citation.quote))
         return citation
+
+
+def _narrowed(filters: Filters, articles: Sequence[str]) -> Filters | None:
+    """The filters restricted to `articles` (those the filters allow); None when none remain."""
+    allowed = [a for a in articles if filters.article_ids is None or a in filters.article_ids]
+    if not allowed:
+        return None
+    return Filters(filters.after, filters.before, tuple(allowed))
 
 
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:

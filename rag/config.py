@@ -14,6 +14,8 @@ from rag.errors import ConfigError
 from rag.text import bundled_tiktoken_cache
 
 PREFIX = "RAG_"
+# Gradio's own variables, read as defaults for the UI's address (RAG_* still wins)
+GRADIO_DEFAULTS = {"server_name": "GRADIO_SERVER_NAME", "server_port": "GRADIO_SERVER_PORT"}
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Benchmark data (DRCD, CMRC 2018, CRUD-RAG) is read where it lies, never copied into the repo.
 DEFAULT_BENCHMARKS_DIR = PROJECT_ROOT.parent / "shared" / "benchmarks"
@@ -66,6 +68,11 @@ class Settings:
     # extractive answer stands in, with a notice
     max_question_chars: int = 500
     benchmarks_dir: Path = DEFAULT_BENCHMARKS_DIR  # eval/train/bench data, read in place
+    # the chat UI (`rag serve`, app.py): where it listens; GRADIO_SERVER_NAME/_PORT are read as
+    # defaults (hosting platforms set them), RAG_SERVER_NAME/_PORT and --host/--port win
+    server_name: str = "127.0.0.1"
+    server_port: int = 7860
+    ui_pace: float = 0.02  # seconds between revealed pieces of a draft (typing effect); 0: off
 
     @property
     def chroma_dir(self) -> Path:
@@ -84,6 +91,11 @@ class Settings:
     def lexical_dir(self) -> Path:
         return self.collection_dir / "lexical"
 
+    @property
+    def feedback_path(self) -> Path:
+        """Where the chat UI appends 👍/👎 feedback (rag/feedback.py)."""
+        return self.data_dir / "feedback.jsonl"
+
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (CLI flags override the environment this way)."""
         return replace(self, **changes)
@@ -100,6 +112,9 @@ class Settings:
             path = "rag.toml"
         if path:
             values.update(_read_toml(Path(path)))
+        for name, key in GRADIO_DEFAULTS.items():
+            if env.get(key):
+                values[name] = env[key]
         for f in fields(cls):
             key = PREFIX + f.name.upper()
             if key in env:
@@ -118,6 +133,10 @@ class Settings:
         if self.chunk_tokens < 16:
             raise ConfigError(f"RAG_CHUNK_TOKENS 太小：{self.chunk_tokens}（至少 16）。 "
                               "Chunk size must be at least 16 tokens.")
+        if not 0 < self.server_port < 65536:
+            raise ConfigError(f"連接埠無效：{self.server_port}（需要 1–65535）。 Invalid server "
+                              f"port {self.server_port}; set GRADIO_SERVER_PORT, "
+                              "RAG_SERVER_PORT or --port to a number from 1 to 65535.")
         if self.chunk_overlap_sentences < 0:
             raise ConfigError("RAG_CHUNK_OVERLAP_SENTENCES 不可為負。 Overlap must be >= 0.")
         if self.llm_max_tokens < 1 or not self.llm_deadline > 0:

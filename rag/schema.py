@@ -162,6 +162,11 @@ class Answer:
     fallback: bool = False  # True when the LLM failed and the extractive answer stands in
     notices: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    # With a refusal: the closest passages, to show as "related, but they do not answer this";
+    # never support for the answer (they are not cited).
+    related: tuple[Passage, ...] = ()
+    # With a refusal under active filters: the same question without them would be answered.
+    filters_excluded: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +174,8 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
+            "related": [p.to_dict() for p in self.related],
+            "filters_excluded": self.filters_excluded,
             "backend": self.backend,
             "fallback": self.fallback,
             "notices": list(self.notices),

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from eval.datasets.base import Dataset, Outcome, RunOptions
 from eval.datasets.corpus import CORPUS
+from eval.datasets.dialogues import DIALOGUES
 from eval.datasets.drcd_dev import DRCD_DEV
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (CORPUS, DRCD_DEV)}
+DATASETS: dict[str, Dataset] = {d.name: d for d in (CORPUS, DRCD_DEV, DIALOGUES)}
 
 __all__ = ["DATASETS", "Dataset", "Outcome", "RunOptions"]

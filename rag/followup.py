@@ -1,0 +1,153 @@
+"""Follow-up questions without an LLM: carry the previous turn's topic (its words, names and the
+article it was answered from) into an elliptical follow-up.
+
+Three kinds of follow-up, decided from the question alone (pure functions, no retrieval):
+
+- `switch`: 那橘郡呢？ / what about Penang? — a new subject in the previous question's frame
+  (rag/rewrite.py's rule); the new subject may live in another article, so nothing is restricted.
+- `elliptical`: 那是誰帶隊的？ / 他們去了幾天？ / When? — no name of its own (or a pronoun standing
+  for the previous subject): the previous question's topic words are carried in, and retrieval is
+  restricted to the articles the previous answer was answered from.
+- `new`: a question that names its own subject is asked as it is.
+
+The history is what the UI and the eval pass: dicts with `role` and `content`; an assistant turn
+may say which articles it cited (`article_ids`, see `history_of`). A chain (turn 3 refers to turn
+2, which referred to turn 1) is resolved turn by turn from the first question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rag.lang import Lang, detect_language
+from rag.rewrite import ASK_WORDS, message_text, rewrite_by_rule, turns
+from rag.schema import Answer
+
+NEW, SWITCH, ELLIPTICAL = "new", "switch", "elliptical"
+# Words that stand for the previous turn's subject; a question led by one (or holding only one
+# as its subject) is about that subject even when it names something else too.
+ANAPHORA = re.compile(
+    r"^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那)?\s*"
+    r"(?:他們|她們|它們|他们|她们|它们|他|她|它|其|該|该|此|這些|这些|那些|這個|这个|那個|那个|"
+    r"這次|这次|那次|這裡|这里|那裡|那里|雙方|双方|兩人|两人|對方|对方)"
+    r"|\b(?:it|its|they|them|their|there|he|him|his|she|her|those|these|one)\b", re.I)
+# Connectives that open a follow-up and carry no content: 那, 還有, and, so, also.
+LEAD = re.compile(r"^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那|and|so|also|then)\b\s*"
+                  r"|^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那)\s*", re.I)
+# A question word with the ordinal or measure word that belongs to it (第幾個, 幾天, 哪一場).
+_ASK_SPAN = re.compile(
+    r"第?(?:" + ASK_WORDS.pattern + r")[一]?[個个位天年月日次家項项所種种名場场大]?", re.I)
+_TRAILING = re.compile(r"[\s?？!！。.,，、;；:：]+$")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How to ask a question in its conversation: the stand-alone `question` (for retrieval and
+    the answerer), the `articles` retrieval is restricted to (empty: no restriction), and which
+    `kind` of follow-up it was (new | switch | elliptical)."""
+
+    question: str
+    articles: tuple[str, ...] = ()
+    kind: str = NEW
+    subject: str = ""  # the topic words a later elliptical follow-up carries
+
+    def carried(self) -> str:
+        return self.subject or topic(self.question)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    question: str
+    articles: tuple[str, ...]
+
+
+def history_of(answers: Sequence[Answer]) -> list[dict[str, Any]]:
+    """Earlier answers as the history `Assistant.stream` takes: a user turn with the question,
+    an assistant turn with the answer text and the articles it was answered from (its cited
+    articles; for a refusal, the closest one it saw, so a follow-up still has a topic)."""
+    out: list[dict[str, Any]] = []
+    for a in answers:
+        out.append({"role": "user", "content": a.question})
+        out.append({"role": "assistant", "content": a.text, "refused": a.refused,
+                    "article_ids": list(answered_from(a))})
+    return out
+
+
+def answered_from(answer: Answer) -> tuple[str, ...]:
+    """The articles an answer was answered from: its cited ones, else the closest one it saw."""
+    cited = tuple(dict.fromkeys(c.article_id for c in answer.citations))
+    if cited:
+        return cited
+    seen = answer.related or answer.passages
+    return (seen[0].article_id,) if seen else ()
+
+
+def resolve(question: str, history: Sequence[Any] | None, lang: Lang | None = None) -> FollowUp:
+    """The question as it should be asked after `history` (see the module docstring)."""
+    previous: FollowUp | None = None
+    for turn in _turns(history):
+        previous = replace(_resolve_one(turn.question, previous), articles=turn.articles)
+    if previous is None:
+        return FollowUp(question)
+    return _resolve_one(question, previous, lang)
+
+
+def _resolve_one(question: str, previous: FollowUp | None, lang: Lang | None = None) -> FollowUp:
+    if previous is None:
+        return FollowUp(question)
+    switched = rewrite_by_rule(question, [{"role": "user", "content": previous.question}])
+    if switched != question:
+        return FollowUp(switched, (), SWITCH)
+    if not is_elliptical(question, lang):
+        return FollowUp(question)
+    subject = previous.carried()
+    return FollowUp(f"{subject}，{LEAD.sub('', question).strip()}", previous.articles,
+                    ELLIPTICAL, subject)
+
+
+def is_elliptical(question: str, lang: Lang | None = None) -> bool:
+    """True when the question leans on the previous turn for its subject: it opens with a word
+    that stands for it (他們, 那次; in English such a word anywhere: its, there, one), or it
+    names nothing of its own."""
+    from rag.answerers.question import analyse
+
+    if ANAPHORA.search(question):
+        return True
+    return not analyse(question, lang or detect_language(question)).names
+
+
+def topic(question: str) -> str:
+    """A question's topic words: the question without its question words and end punctuation
+    (歐盟IURC代表團哪天到高雄？ -> 歐盟IURC代表團到高雄)."""
+    text = _ASK_SPAN.sub(" ", question)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
+    return _TRAILING.sub("", text).strip() or _TRAILING.sub("", question).strip()
+
+
+def _turns(history: Sequence[Any] | None) -> list[_Turn]:
+    """(question, the articles its answer came from) for each user turn, in order."""
+    out: list[_Turn] = []
+    for role, text, articles in _messages(history):
+        if role == "user" and text.strip():
+            out.append(_Turn(text.strip(), ()))
+        elif role == "assistant" and out and not out[-1].articles:
+            out[-1] = _Turn(out[-1].question, articles)
+    return out
+
+
+def _messages(history: Sequence[Any] | None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(role, text, cited articles) per message: dicts (with optional `article_ids`), Answers
+    (a user and an assistant message), or the (user, assistant) pairs rag/rewrite.py reads."""
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    for item in history or []:
+        if isinstance(item, Answer):
+            out += [("user", item.question, ()), ("assistant", item.text, answered_from(item))]
+        elif isinstance(item, dict):
+            ids = tuple(str(i) for i in item.get("article_ids") or ())
+            out.append((str(item.get("role", "user")), message_text(item.get("content")), ids))
+        else:
+            out += [(role, text, ()) for role, text in turns([item])]
+    return out
