@@ -495,7 +495,9 @@ def _bar(items: list[Any], enabled: bool) -> Any:
 def ingest(paths: Iterable[str | Path], settings: Settings, rebuild: bool = False,
            prune: bool = False, progress: bool = True, fmt: str | None = None,
            replace: bool = False, wait: float = WAIT_SECONDS,
-           notify: Callable[[str], None] | None = None) -> Summary:
-    """Ingest files and folders into the configured collection; see `Ingestor`."""
-    return Ingestor(settings, progress=progress, notify=notify).run(
+           notify: Callable[[str], None] | None = None,
+           embedder: Embedder | None = None) -> Summary:
+    """Ingest files and folders into the configured collection; see `Ingestor`. `embedder`:
+    another than the configured model's (e.g. ingest.ray_embed.RayEmbedder)."""
+    return Ingestor(settings, embedder=embedder, progress=progress, notify=notify).run(
         paths, rebuild=rebuild, prune=prune, fmt=fmt, replace=replace, wait=wait)

@@ -123,20 +123,22 @@ def test_killed_worker_is_replaced_and_nothing_is_lost(
 
 DRIVER = textwrap.dedent("""
     import json, sys
-    from pathlib import Path
 
     import ingest.index as ix
-    from ingest.ray_embed import RayEmbedder
-    from rag.config import Settings, prepare_process_env
+    import ingest.ray_embed as ray_embed
+    from rag.app.cli import main
 
-    prepare_process_env()
-    data_dir, corpus, address, batch = sys.argv[1:5]
+    corpus, address, batch = sys.argv[1:4]
     ix.FLUSH_CHUNKS = int(batch)
-    settings = Settings.from_env({}).with_(data_dir=Path(data_dir))
-    embedder = RayEmbedder.start(settings, address=address, workers=2)
-    print(json.dumps([pid for _, pid in embedder.worker_pids()]), flush=True)
-    ix.Ingestor(settings, embedder=embedder, progress=False).run([corpus])
-    print("finished without being killed", flush=True)
+    start = ray_embed.RayEmbedder.start
+
+    def start_and_tell(cls, *args, **kwargs):  # the test watches these pids die with us
+        embedder = start(*args, **kwargs)
+        print(json.dumps([pid for _, pid in embedder.worker_pids()]), flush=True)
+        return embedder
+
+    ray_embed.RayEmbedder.start = classmethod(start_and_tell)
+    sys.exit(main(["ingest", "--quiet", "--ray", address, "--ray-workers", "2", corpus]))
 """)
 
 
@@ -165,10 +167,11 @@ def test_sigkill_of_the_driver_midway_then_rerun_is_complete(
         tmp_path: Path, ray_address: str, reference: Any) -> None:
     data_dir = tmp_path / "rag"
     settings = make_settings(data_dir)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, str(data_dir), str(CORPUS), ray_address, str(SMALL_BATCH)],
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", PYTHONPATH=str(ROOT),
+               RAG_DATA_DIR=str(data_dir))
+    proc = subprocess.Popen(  # `rag ingest --ray ADDRESS`, killed after its first commit
+        [sys.executable, "-c", DRIVER, str(CORPUS), ray_address, str(SMALL_BATCH)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
@@ -198,3 +201,24 @@ def test_sigkill_of_the_driver_midway_then_rerun_is_complete(
     assert summary.ok and len(summary.added) + len(summary.unchanged) == 5
     assert len(summary.unchanged) >= 1  # the committed articles were not embedded again
     assert_complete(settings, reference[0])
+
+
+NO_RAY = textwrap.dedent("""
+    import sys
+
+    import ingest.index, ingest.ray_embed, rag.app.cli  # noqa: F401
+    assert "ray" not in sys.modules, "importing the ingest path loaded Ray"
+    sys.modules["ray"] = None  # as if the [distributed] extra were not installed
+    sys.exit(rag.app.cli.main(["ingest", "--ray", "--quiet"]))
+""")
+
+
+def test_ingest_does_not_need_ray_and_says_how_to_get_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(PYTHONPATH=str(ROOT), RAG_DATA_DIR=str(tmp_path / "rag"))
+    out = subprocess.run([sys.executable, "-c", NO_RAY], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert 'pip install -e ".[distributed]"' in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "rag").exists()  # refused before anything was touched

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 from eval.datasets.base import Dataset, Outcome, RunOptions
 from eval.datasets.corpus import CORPUS
+from eval.datasets.crud_rag import CRUD_RAG, CRUD_RAG_ALL
 from eval.datasets.dialogues import DIALOGUES
 from eval.datasets.drcd_dev import DRCD_DEV
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (CORPUS, DRCD_DEV, DIALOGUES)}
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (CORPUS, DRCD_DEV, DIALOGUES, CRUD_RAG, CRUD_RAG_ALL)}
 
 __all__ = ["DATASETS", "Dataset", "Outcome", "RunOptions"]

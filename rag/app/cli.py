@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
                    f"(default {WAIT_SECONDS:.0f}); then exit 2")
     p.add_argument("--format", dest="fmt", choices=format_names(), metavar="NAME",
                    help="read every file with this reader: " + ", ".join(format_names()))
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="embed on Ray workers: a cluster's ADDRESS (host:port or auto), or a "
+                   "local instance when none is given (pip install -e '.[distributed]')")
+    p.add_argument("--ray-workers", type=int, metavar="N",
+                   help="Ray embedding workers (default: one per CPU of the cluster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
@@ -91,9 +96,20 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.index import ingest
 
     paths = args.paths or [str(shipped_corpus_dir())]
-    summary = ingest(paths, settings, rebuild=args.rebuild, prune=args.prune,
-                     progress=not args.quiet, fmt=args.fmt, replace=args.replace,
-                     wait=args.wait, notify=lambda line: print(line, file=sys.stderr))
+    embedder = None
+    if args.ray is not None:  # the driver reads, chunks and writes; Ray workers embed
+        from ingest.ray_embed import RayEmbedder
+
+        embedder = RayEmbedder.start(settings, address=args.ray or None,
+                                     workers=args.ray_workers)
+    try:
+        summary = ingest(paths, settings, rebuild=args.rebuild, prune=args.prune,
+                         progress=not args.quiet, fmt=args.fmt, replace=args.replace,
+                         wait=args.wait, notify=lambda line: print(line, file=sys.stderr),
+                         embedder=embedder)
+    finally:
+        if embedder is not None:
+            embedder.close()
     for warning in summary.warnings:
         print(f"警告 warning: {warning}", file=sys.stderr)
     for problem in summary.failed:
