@@ -815,3 +815,28 @@ def test_cli_exit_2_on_config_errors(cli_env: Path, tmp_path: Path, name: str, v
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("錯誤 Error: ")
     assert name in err or value in err
+
+
+def test_cli_replace_and_format(cli_env: Path, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.app.cli import main
+
+    first = write_article(tmp_path / "in" / "one", "same", "甲", [SENT[0]])
+    second = write_article(tmp_path / "in" / "two", "same", "乙", [SENT[1]])
+    assert main(["ingest", "--quiet", str(first)]) == 0
+    capsys.readouterr()
+    assert main(["ingest", "--quiet", str(second)]) == 1  # the same id, the first file still there
+    out, err = capsys.readouterr()
+    assert f"失敗 failed: {second}: 文章代號 same 已由 {first} 匯入" in err and "--replace" in err
+    assert _summary(out)[:6] == (0, 0, 0, 0, 0, 1)
+    assert main(["ingest", "--quiet", "--replace", str(second)]) == 0
+    assert _summary(capsys.readouterr()[0])[:2] == (0, 1)
+
+    records = tmp_path / "in" / "records.txt"  # JSONL under a .txt name: read as one article
+    records.write_text("".join(json.dumps({"id": f"r{i}", "title": f"第{i}則", "text": SENT[9 + i]},
+                                          ensure_ascii=False) + "\n" for i in range(2)),
+                       encoding="utf-8")
+    assert main(["ingest", "--quiet", "--format", "jsonl", str(records)]) == 0
+    assert _summary(capsys.readouterr()[0])[0] == 2
+    with pytest.raises(SystemExit):
+        main(["ingest", "--format", "no-such-format", str(records)])
