@@ -14,14 +14,16 @@ from typing import Any
 from rag.dates import annotate_relative_dates
 from rag.lang import CJK, CJK_CLASS, CJK_RUN
 from rag.prompt import refusal
-from rag.safety import looks_like_instruction
+from rag.safety import TERMINAL_ESCAPE, looks_like_instruction
 from rag.schema import Citation, Draft, Passage
 from rag.text import Span, fold, split_sentences
 
 MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
 # An LLM answer is bounded by RAG_LLM_MAX_TOKENS (512 tokens, ~1,000 characters) and an extractive
-# one is a few sentences; past this a draft is cut at a sentence end, with a note.
-MAX_DRAFT_CHARS = 20_000
+# one is a few sentences; past this a draft is cut at a sentence end, with a note. Verifying the
+# longest draft takes about 1 s when every claim is reworded (bench/verify.py: jieba's tagger
+# is most of it), 0.1 s when quoted.
+MAX_DRAFT_CHARS = 8_000
 MIN_CJK_OVERLAP = 0.3
 
 _CLAIM_END = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
@@ -32,11 +34,11 @@ _LATIN_NAME = re.compile(r"\b[A-Z][A-Za-z]+(?:[ .'-][A-Z][A-Za-z]+)*\b|\b[A-Z]{2
 _QUOTED = re.compile(r"[「『“\"]([^」』”\"]{5,})[」』”\"]")
 
 # ------------------------------------------------------------------ active content in a draft
-# Never legitimate in an answer, removed before anything else: controls (C0 but newline and
-# tab, DEL, C1, bidi overrides), markdown images (a request to any URL the moment a renderer
-# shows them), script/style blocks and HTML comments.
+# Never legitimate in an answer, removed before anything else: terminal escape sequences and
+# controls (C0 but newline and tab, DEL, C1, bidi overrides), markdown images (a request to any
+# URL the moment a renderer shows them), script/style blocks and HTML comments.
 _ALWAYS = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+    rf"{TERMINAL_ESCAPE}|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
     r"|!\[[^\]\n]{0,300}\]\([^)\n]{0,2000}\)"
     r"|<(script|style|iframe|object)\b[^>]{0,500}>.{0,20000}?</\1\s*>|<!--.{0,20000}?-->",
     re.IGNORECASE | re.DOTALL)
@@ -47,8 +49,10 @@ _ACTIVE = re.compile(
     r"(?:https?|ftp|file|javascript|data|vbscript|mailto):[^\s<>\"'()\[\]「」『』（）]+"
     r"|www\.[^\s<>\"'()\[\]「」『』（）]+"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|tw|cn|hk|jp|us|uk|ru|xyz|top|site|online"
-    r"|link|click|app|dev|me)\b(?:/[^\s<>\"'()\[\]]*)?"
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|gov|edu|int|io|co|ai|tw|cn|hk|jp|kr|sg|my|us"
+    r"|uk|eu|de|fr|ru|cc|to|ly|xyz|top|site|online|link|click|app|dev|me|help|live|shop|club|vip"
+    r"|win|pro|example)\b(?:/[^\s<>\"'()\[\]]*)?"
+    r"|\b(?:[a-z0-9-]+\.)+[a-z]{2,24}/[^\s<>\"'()\[\]]*"  # any other domain with a path
     r"|</?[a-z][^<>\n]{0,500}>",
     re.IGNORECASE | re.ASCII)
 _TRAILING = ".,;:!?"
@@ -438,13 +442,14 @@ def _contradiction(folded: str, source: _Source) -> str:
 
 
 def _restated(clause: str, source: _Source) -> str | None:
-    """The passage clause a claim clause restates: most shared bigrams (at least two and 40%
-    of the clause's) or, for a clause without Chinese, most shared numbers and names."""
+    """The passage clause a claim clause restates: most shared bigrams (at least two, and 40%
+    of the shorter clause's) or, for a clause without Chinese, most shared numbers and names."""
     grams = _run_bigrams(clause)
     if len(grams) >= 2:
         best = max(source.clauses, key=lambda c: len(grams & _run_bigrams(c)), default="")
         shared = len(grams & _run_bigrams(best))
-        return best if shared >= 2 and shared >= 0.4 * len(grams) else None
+        return best if shared >= 2 and shared >= 0.4 * min(len(grams), len(
+            _run_bigrams(best))) else None
     anchors = set(_quantities(clause)[0]) | set(re.findall(r"[a-z][a-z0-9]{2,}", clause))
     if not anchors:
         return None
@@ -466,12 +471,13 @@ def _placed(name: str, claim: str, source: _Source) -> bool:
                for c in source.clauses)
 
 
-def _person_names(folded: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _person_names(folded: str) -> tuple[str, ...]:
     """Chinese person names in a (folded) claim, by jieba's part-of-speech tagger."""
     if len(CJK.findall(folded)) < 2:
-        return []
-    return [w.word for w in _posseg().cut(folded)
-            if w.flag == "nr" and len(w.word) >= 2 and CJK.fullmatch(w.word[0])]
+        return ()
+    return tuple(w.word for w in _posseg().cut(folded)
+                 if w.flag == "nr" and len(w.word) >= 2 and CJK.fullmatch(w.word[0]))
 
 
 @lru_cache(maxsize=1)

@@ -56,6 +56,11 @@ _ROLE = (
 )
 INSTRUCTION = "|".join((*_ZH, *_EN, *_ROLE))
 
+# Terminal escape sequences, whole: strings (OSC title, DCS, ...) up to BEL or ST, CSI (colours,
+# clear screen, cursor moves), then any other ESC sequence.
+TERMINAL_ESCAPE = (r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]{0,512}"
+                   r"(?:\x07|\x1b\\|\x9c)|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[ -/]*[0-~]")
+
 # What a terminal or a JSON reader acts on: C0 but newline and tab, DEL, C1, line/paragraph
 # separators, bidi embeddings/overrides/isolates, a byte-order mark, and lone surrogates
 # (which cannot even be encoded to UTF-8: printing one raises UnicodeEncodeError).

@@ -3,12 +3,15 @@ then the whole Assistant on the real index with an LLM that answers, fails or mi
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fake_llm import (
+    CUT,
     FAIL_500,
     FAIL_EMPTY,
     FAIL_GARBAGE,
@@ -24,7 +27,7 @@ from fake_llm import (
 )
 
 from rag.answerers import resolve_name
-from rag.answerers.openai import OpenAIAnswerer
+from rag.answerers.openai import OpenAIAnswerer, _io_loop
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
@@ -128,6 +131,89 @@ def test_timeout_in_the_middle_of_a_stream(llm: FakeLLM) -> None:
         for piece in answerer(llm, timeout=1).respond(QUESTION, PASSAGES, "zh-Hant"):
             got.append(piece)
     assert got == ["高雄市於"]
+
+
+# Issue 12, point 6: waits had no overall bound. Before the deadline a server that accepted and
+# never answered took 189 s to fall back (3 x 60 s reads), and one that sent a character every
+# 5 s was never cut off (167 s for 33 characters); the elapsed-time bounds below only guard
+# against a hang (speed is measured in bench/, not asserted in tests).
+
+
+def test_a_server_that_accepts_and_never_answers_hits_the_deadline(
+        llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm, "delay", 20)
+    llm.script(FAIL_TIMEOUT, FAIL_TIMEOUT, FAIL_TIMEOUT)
+    response = answerer(llm, timeout=60, retries=2, deadline=1).respond(QUESTION, PASSAGES,
+                                                                        "zh-Hant")
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="RAG_LLM_DEADLINE"):
+        list(response)
+    assert time.monotonic() - started < 10
+
+
+def test_a_server_that_trickles_hits_the_deadline_mid_answer(
+        llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm, "chunk_chars", 1)
+    llm.chunk_delay = 0.4  # each read is quick, so the per-read timeout never fires
+    llm.script("高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫[1]，象徵城市治理成果獲得國際肯定。")
+    got: list[str] = []
+    response = answerer(llm, timeout=60, deadline=1).respond(QUESTION, PASSAGES, "zh-Hant")
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="within 1 s"):
+        for piece in response:
+            got.append(piece)
+    assert 0 < len(got) < 10 and time.monotonic() - started < 10
+
+
+def test_a_stream_cut_before_its_end_is_an_llm_error(llm: FakeLLM) -> None:
+    """Issue 12, point 7: a connection closed before [DONE] was accepted with its dangling
+    「而且」; no finish reason means the answer did not end."""
+    llm.script(CUT + "高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫[1]，而且")
+    got: list[str] = []
+    with pytest.raises(LLMError, match="closed the stream before the end"):
+        for piece in answerer(llm).respond(QUESTION, PASSAGES, "zh-Hant"):
+            got.append(piece)
+    assert "".join(got).endswith("而且")  # the pieces came, the end did not
+
+
+def test_the_rewrite_has_the_same_deadline(llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.setattr(llm, "delay", 20)
+    llm.script(FAIL_TIMEOUT)
+    with pytest.raises(LLMError, match="RAG_LLM_DEADLINE"):
+        answerer(llm, timeout=60, deadline=1).rewrite("user: x", "那橘郡呢?")
+
+
+def _pending_requests() -> int:
+    """LLM requests still running on the shared I/O loop (this probe excluded)."""
+    async def count() -> int:
+        return len(asyncio.all_tasks()) - 1
+
+    return asyncio.run_coroutine_threadsafe(count(), _io_loop()).result(timeout=5)
+
+
+def _threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if "process_request" not in t.name}
+
+
+def test_the_deadline_and_a_closed_stream_leave_no_work_or_thread_behind(
+        llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm, "delay", 20)
+    before = _threads() | {"rag-llm-io"}
+    for _ in range(3):
+        llm.script(FAIL_TIMEOUT)
+        with pytest.raises(LLMError):
+            list(answerer(llm, timeout=60, deadline=0.3).respond(QUESTION, PASSAGES, "zh-Hant"))
+    llm.chunk_delay = 1
+    llm.script("高雄市於2025年8月正式獲邀加入歐盟 IURC 計畫[1]。")
+    stream = iter(answerer(llm, timeout=60).respond(QUESTION, PASSAGES, "zh-Hant"))
+    next(stream)
+    stream.close()  # the UI's Stop button
+    waited = time.monotonic()
+    while _pending_requests() and time.monotonic() - waited < 5:
+        time.sleep(0.05)
+    assert _pending_requests() == 0  # every request was cancelled, its connection closed
+    assert _threads() <= before
 
 
 def test_unreachable_server_is_an_llm_error() -> None:
@@ -308,6 +394,24 @@ def test_timeout_mid_stream_falls_back_and_the_final_answer_is_extractive(
     assert isinstance(final, Answer) and final.fallback and final.backend == "extractive"
     assert pieces[0] == "高雄市於"  # the partial draft was shown, then replaced
     assert "2025年8月" in final.text and final.citations[0].article_id == IURC
+
+
+def test_a_slow_llm_falls_back_at_the_deadline_with_a_notice(
+        llm_settings: Settings, retriever: Retriever, llm: FakeLLM) -> None:
+    slow = Assistant(llm_settings.with_(llm_deadline=1.0, llm_timeout=60), retriever=retriever)
+    llm.chunk_delay = 0.5
+    llm.default = GOOD
+    answer = slow.ask(QUESTION)
+    assert answer.fallback and answer.backend == "extractive"
+    assert any("RAG_LLM_DEADLINE" in n and "Falling back" in n for n in answer.notices)
+    assert "2025年8月" in answer.text and answer.citations[0].article_id == IURC
+
+
+def test_a_cut_stream_falls_back_with_a_notice(assistant: Assistant, llm: FakeLLM) -> None:
+    llm.default = citing("2025年8月", CUT + "高雄市於2025年8月加入歐盟 IURC 計畫[{n}]，而且")
+    answer = assistant.ask(QUESTION)
+    assert answer.fallback and "而且" not in answer.text
+    assert any("closed the stream" in n for n in answer.notices)
 
 
 def test_reply_without_markers_is_refused(assistant: Assistant, llm: FakeLLM) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, make_settings
+from conftest import CORPUS
 
 from rag.app.cli import main
 from rag.assistant import Assistant
+from rag.config import Settings
 from rag.errors import InputError
 from rag.lang import detect_language
 from rag.prompt import REFUSALS
@@ -147,41 +148,16 @@ def test_japanese_is_told_apart_by_its_kana() -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
-    """The IURC article and one hostile article: an injection line among real sentences."""
-    from ingest.index import Ingestor
-
-    folder = tmp_path_factory.mktemp("hostile-docs")
-    (folder / "iurc.txt").write_text(
-        (CORPUS / "000_09d82b08e27ce1d6.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "hostile.txt").write_text(
-        "高雄市政府公告\n發布日期：2025-09-01\n高雄市政府今日說明市政人事。\n"
-        f"{INJECTED}\n市長由市民選舉產生，任期四年。\n", encoding="utf-8")
-    settings = make_settings(tmp_path_factory.mktemp("hostile") / "rag", top_k=5)
-    summary = Ingestor(settings, embedder=embedder, progress=False).run([folder])
-    assert summary.ok and len(summary.added) == 2
-    return settings
-
-
-def test_the_extractive_answerer_never_quotes_an_injected_line(hostile_index: Any,
-                                                               embedder: Any) -> None:
+def assistant(indexed: Settings, embedder: Any) -> Assistant:
     from rag.retrieve import Retriever
 
-    assistant = Assistant(hostile_index, retriever=Retriever(hostile_index, embedder=embedder),
-                          answerer="extractive")
-    answer = assistant.ask("高雄市長是誰？")
-    assert "張三" not in answer.text and "忽略" not in answer.text
-    assert all("張三" not in c.quote for c in answer.citations)
-    assert all("張三" not in p.text for p in answer.passages)  # masked before answering
-    assert any("instruction-like" in n for n in answer.notices)
+    return Assistant(indexed, retriever=Retriever(indexed, embedder=embedder),
+                     answerer="extractive")
 
 
-def test_a_question_with_a_lone_surrogate_is_answered_with_a_notice(
-        hostile_index: Any, embedder: Any) -> None:
-    from rag.retrieve import Retriever
-
-    assistant = Assistant(hostile_index, retriever=Retriever(hostile_index, embedder=embedder),
-                          answerer="extractive")
+def test_a_question_with_a_lone_surrogate_is_answered_with_a_notice(assistant: Assistant
+                                                                    ) -> None:
+    """Issue 12, point 7: raised a raw UnicodeEncodeError through the Python API."""
     answer = assistant.ask("高雄何時加入\ud800 IURC?")
     assert isinstance(answer, Answer) and "\ud800" not in answer.question
     assert any("lone surrogates" in n for n in answer.notices)
@@ -189,11 +165,8 @@ def test_a_question_with_a_lone_surrogate_is_answered_with_a_notice(
         assistant.ask("\ud800 \udc00\x1b")
 
 
-def test_a_japanese_refusal_is_readable(hostile_index: Any, embedder: Any) -> None:
-    from rag.retrieve import Retriever
-
-    assistant = Assistant(hostile_index, retriever=Retriever(hostile_index, embedder=embedder),
-                          answerer="extractive")
+def test_a_japanese_refusal_is_readable(assistant: Assistant) -> None:
+    """Issue 12, point 7: a Japanese question got a Simplified Chinese refusal."""
     answer = assistant.ask("高雄市の人口は何人ですか？", filters={"article_ids": []})
     assert answer.refused and answer.text == REFUSALS["ja"]
 
