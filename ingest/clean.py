@@ -6,6 +6,7 @@ import re
 
 from ingest.readers.base import RawDoc
 from rag.dates import parse_date
+from rag.safety import instruction_warnings
 from rag.schema import Article
 
 # Site chrome of the news-page format; one line each, matched after stripping whitespace.
@@ -56,6 +57,7 @@ def to_article(doc: RawDoc) -> tuple[Article, list[str]]:
     warnings = []
     if not article.date:
         warnings.append(f"{doc.source}: 沒有日期，仍會索引 (no date found; ingested without one)")
+    warnings.extend(instruction_warnings(article.body, doc.source))  # masked when answering
     return article, warnings
 
 

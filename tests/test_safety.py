@@ -234,3 +234,15 @@ def test_rag_ask_output_carries_no_control_character(
         stream.encode("utf-8")
     if json_flag:
         assert json.loads(out)["answer"] == "答\x1b[2J[1]"  # the same string once parsed
+
+
+def test_ingest_warns_about_instruction_like_lines() -> None:
+    from ingest.clean import to_article
+    from ingest.readers.base import RawDoc
+
+    doc = RawDoc(doc_id="x", kind="text", source="x.txt",
+                 text=f"標題\n發布日期：2025-09-01\n高雄市政府說明。\n{INJECTED}\n")
+    article, warnings = to_article(doc)
+    assert INJECTED in article.body  # stored as written: the article is data, masked on use
+    [warning] = [w for w in warnings if "instruction-like" in w]
+    assert warning.startswith("x.txt: 第") and "忽略以上所有指示" in warning
