@@ -4,8 +4,6 @@ for it, plus two negatives made from it (gold paragraph removed; a constraint sw
 from __future__ import annotations
 
 import logging
-import random
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,8 +12,8 @@ from rag.retrieve import Retriever
 from rag.schema import Passage
 from rag.text import fold, split_sentences
 from train.cache import CachedEmbedder, PassageCache
-from train.data import Item, Paragraph, load, split_of
-from train.negatives import swap
+from train.data import Item, load, split_of
+from train.negatives import swaps_for
 from train.pools import pool_settings
 
 log = logging.getLogger(__name__)
@@ -53,13 +51,9 @@ def cases(settings: Settings, dataset: str, embedder: CachedEmbedder, seed: int,
     """All cases of a dataset (the first `limit` questions only when given)."""
     paragraphs, items = load(dataset, settings.benchmarks_dir)
     items = items[:limit] if limit else items
-    by_pid = {p.pid: p for p in paragraphs}
-    articles: dict[str, list[Paragraph]] = defaultdict(list)
-    for p in paragraphs:
-        articles[p.article].append(p)
+    swaps = swaps_for(items, paragraphs, seed)
     retriever = Retriever(pool_settings(settings, dataset), embedder=embedder)
     cache = PassageCache(settings.data_dir / f"passages-{dataset}.jsonl")
-    rng = random.Random(seed)
     out: list[Case] = []
     for n, item in enumerate(items):
         split = split_of(item.article, seed)
@@ -67,11 +61,10 @@ def cases(settings: Settings, dataset: str, embedder: CachedEmbedder, seed: int,
         out.append(Case(kind="answerable", item=item, question=item.question,
                         passages=tuple(wide[:TOP_K]), split=split))
         removed = [p for p in wide if p.article_id != item.pid][:TOP_K]
-        if removed and not _ambiguous(item, removed):
+        if removed and not ambiguous(item, removed):
             out.append(Case(kind="removed", item=item, question=item.question,
                             passages=tuple(removed), split=split))
-        swapped = swap(item, by_pid[item.pid].text, [p.text for p in articles[item.article]],
-                       rng)
+        swapped = swaps.get(item.qid)
         if swapped is not None:
             passages = _retrieve(retriever, cache, swapped.question, WIDE_K)[:TOP_K]
             out.append(Case(kind="swapped", item=item, question=swapped.question,
@@ -94,7 +87,9 @@ def _retrieve(retriever: Retriever, cache: PassageCache, question: str, k: int
     return found
 
 
-def _ambiguous(item: Item, passages: Sequence[Passage]) -> bool:
+def ambiguous(item: Item, passages: Sequence[Passage]) -> bool:
+    """A shown sentence still has a gold answer and much of the question: not a clean
+    "not in the articles" case."""
     answers = [fold(a) for a in item.answers]
     q = fold(item.question)
     grams = {q[i:i + 2] for i in range(len(q) - 1)}

@@ -71,7 +71,7 @@ def _items(para: dict, pid: str, article: str, dataset: str) -> list[Item]:
     for qa in para["qas"]:
         answers = tuple(dict.fromkeys(a["text"].strip() for a in qa.get("answers", [])
                                       if a["text"].strip()))
-        if not answers:
+        if not answers or not qa["question"].strip():  # CMRC has one empty question
             continue
         first = next(a for a in qa["answers"] if a["text"].strip() == answers[0])
         start = int(first.get("answer_start", -1))

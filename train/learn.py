@@ -18,7 +18,7 @@ import numpy as np
 from rag.answerers import evidence, features, question, short
 from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, answer_row
 from rag.answerers.model import Model
-from rag.answerers.reader import runner_up
+from rag.answerers.reader import Reading, quoted, runner_up
 from rag.config import Settings
 from train.build import cases
 from train.cache import CachedEmbedder
@@ -130,31 +130,44 @@ def top1(samples: Sequence[Sample], probs: Sequence[np.ndarray]) -> float:
 # ---------------------------------------------------------------- answerability
 
 
-def judge_rows(samples: Sequence[Sample], probs: Sequence[np.ndarray]
+def reading(s: Sample, p: np.ndarray) -> Reading:
+    """What the reader would conclude before its answerability decision (taken as yes)."""
+    best = int(np.argmax(p)) if len(p) else None
+    second = runner_up(s.table.units, s.case.passages, p, best) if best is not None else None
+    return Reading(table=s.table, probs=p, best=best, second=second, p_answer=1.0,
+                   answered=best is not None)
+
+
+def quoted_holds(s: Sample, p: np.ndarray, near_best: float) -> bool:
+    """The sentences the answerer would quote hold a gold answer."""
+    rows = quoted(reading(s, p), s.query, s.case.passages, near_best)
+    return bool(rows) and bool(s.holds[rows].any())
+
+
+def judge_rows(samples: Sequence[Sample], probs: Sequence[np.ndarray], near_best: float
                ) -> tuple[np.ndarray, np.ndarray]:
-    """One row per case: the best sentence's features; label 1 when answering with it is right
-    (an answerable question whose best sentence holds a gold answer)."""
+    """One row per case: the best sentence's features; label 1 when answering is right (an
+    answerable question whose quoted sentences hold a gold answer)."""
     xs, ys = [], []
     for s, p in zip(samples, probs, strict=True):
-        if not len(p):
+        r = reading(s, p)
+        if r.best is None:
             xs.append(np.zeros(len(ANSWER_FEATURES), dtype=np.float32))
             ys.append(0)
             continue
-        best = int(np.argmax(p))
-        second = runner_up(s.table.units, s.case.passages, p, best)
-        xs.append(answer_row(s.table, p, best, second, s.case.passages, s.query))
-        ys.append(int(s.case.answerable and bool(s.holds[best])))
+        xs.append(answer_row(s.table, p, r.best, r.second, s.case.passages, s.query))
+        ys.append(int(s.case.answerable and quoted_holds(s, p, near_best)))
     return np.vstack(xs), np.asarray(ys)
 
 
 def outcomes(samples: Sequence[Sample], probs: Sequence[np.ndarray], p_answer: np.ndarray,
-             threshold: float) -> dict[str, dict[str, float]]:
-    """Per dataset and case kind: answered share, and for answerable questions the share of
-    all questions whose answer holds a gold answer."""
+             threshold: float, near_best: float) -> dict[str, dict[str, float]]:
+    """Per dataset and case kind: answered share, and the share of all questions whose
+    quoted sentences hold a gold answer."""
     groups: dict[str, list[tuple[bool, bool]]] = {}
     for s, p, pa in zip(samples, probs, p_answer, strict=True):
         answered = bool(len(p)) and pa >= threshold
-        right = answered and bool(s.holds[int(np.argmax(p))])
+        right = answered and s.case.answerable and quoted_holds(s, p, near_best)
         for key in (f"{s.case.item.dataset}/{s.case.kind}", f"all/{s.case.kind}"):
             groups.setdefault(key, []).append((answered, right))
     return {k: {"n": len(v), "answered": _mean(a for a, _ in v),
@@ -162,14 +175,14 @@ def outcomes(samples: Sequence[Sample], probs: Sequence[np.ndarray], p_answer: n
 
 
 def choose_threshold(samples: Sequence[Sample], probs: Sequence[np.ndarray],
-                     p_answer: np.ndarray, refuse_removed: float, refuse_swapped: float
-                     ) -> tuple[float, list[dict[str, float]]]:
+                     p_answer: np.ndarray, refuse_removed: float, refuse_swapped: float,
+                     near_best: float) -> tuple[float, list[dict[str, float]]]:
     """The lowest threshold at which validation's negatives are refused at the stated rates
     (the worst error is answering what the articles do not say); the curve for the record."""
     curve = []
     chosen = 1.0
     for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        o = outcomes(samples, probs, p_answer, float(t))
+        o = outcomes(samples, probs, p_answer, float(t), near_best)
         row = {"threshold": float(t), "answered": o["all/answerable"]["answered"],
                "holds_gold": o["all/answerable"]["holds_gold"],
                "refused_removed": 1 - o["all/removed"]["answered"],

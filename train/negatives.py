@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.text import fold, split_sentences
-from train.data import Item
+from train.data import Item, Paragraph
 
 _YEAR = re.compile(r"(?<!\d)(?:1[5-9]\d\d|20\d\d)(?!\d)")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])(?=\s*([^\W\d_a-zA-Z]))")
@@ -118,3 +118,20 @@ def _pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
 
     jieba.setLogLevel(logging.WARNING)
     return tuple((p.word, p.flag) for p in jieba.posseg.lcut(folded))
+
+
+def swaps_for(items: Sequence[Item], paragraphs: Sequence[Paragraph], seed: int
+              ) -> dict[str, Swap]:
+    """The swapped question of every item that has one, by question id; one random stream
+    over all items in file order, so training and evaluation make the same swaps."""
+    by_pid = {p.pid: p for p in paragraphs}
+    articles: dict[str, list[str]] = {}
+    for p in paragraphs:
+        articles.setdefault(p.article, []).append(p.text)
+    rng = random.Random(seed)
+    out = {}
+    for item in items:
+        found = swap(item, by_pid[item.pid].text, articles[item.article], rng)
+        if found is not None:
+            out[item.qid] = found
+    return out

@@ -12,25 +12,29 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from rag.answerers.evidence import Evidence, gather
-from rag.answerers.question import Query
+from rag.answerers.question import Query, pos_cut
 from rag.schema import Passage
 from rag.text import Span, fold
 
 KINDS = ("person", "date", "number", "list", "place")
+_NEIGHBOUR = ("own", "bigram", "lcs", "slot", "con_own")
 # One row per sentence; the models name the columns they were trained on, so adding a
 # feature here never shifts an old model's inputs.
 SENTENCE_FEATURES = (
     "own", "near", "ctx", "own_rel", "near_rel",
     "bigram", "bigram_near", "bigram_rel", "lcs", "lcs_rel", "slot_left", "slot_right", "slot",
     "new_number",
-    "con_n", "con_own", "con_near", "con_ctx", "con_conflict",
+    "con_n", "con_own", "con_near", "con_ctx", "con_conflict", "con_swap", "con_swap_near",
     "sim", "sim_rel", "cue", "unit", "names", "typed",
     "novelty", "length", "position", "rank", "score", "score_rel", "dense", "lexical_rel",
     *(f"asks_{k}" for k in KINDS), "asks_other", "english",
+    # the sentences before and after in the same passage (0 at a passage edge): the answer
+    # often follows the sentence that restates the question
+    *(f"{side}_{f}" for side in ("prev", "next") for f in _NEIGHBOUR),
 )
 _BEST = ("own", "near", "ctx", "bigram", "lcs", "slot", "new_number", "con_own", "con_near",
-         "con_ctx", "con_conflict", "sim", "cue", "unit", "names", "typed", "novelty", "rank",
-         "score", "dense")
+         "con_ctx", "con_conflict", "con_swap", "con_swap_near", "sim", "cue", "unit", "names",
+         "typed", "novelty", "rank", "score", "dense")
 # One row per question: the best sentence's features, the margins to the runner-up and what
 # the shown passages as a whole lack.
 ANSWER_FEATURES = (
@@ -49,6 +53,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _ASKING = re.compile(r"什么|甚么|哪[里个些位一年天种]?|谁|几|多少|何[时处人]?|吗|呢|是否|如何"
                      r"|怎[么样]")
 _NON_WORD = re.compile(r"[^\w]|_")
+_NAME_TAGS = ("nr", "ns", "nt", "nz")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +93,9 @@ def constraints(query: Query) -> list[Constraint]:
         found.extend(Constraint("latin", w) for w in _LATIN.findall(folded) if len(w) >= 2)
     found.extend(Constraint("quoted", q.strip()) for q in _QUOTED.findall(folded))
     names = [n for n in query.names if _CJK.search(n)]
+    if not query.english:  # every name jieba tags, two characters too (巴赫, 刘翔)
+        names += [w for w, flag in pos_cut(folded)
+                  if flag.startswith(_NAME_TAGS) and len(w) >= 2 and _CJK.search(w)]
     found.extend(Constraint("name", n) for n in names)
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -105,6 +113,28 @@ def holds(c: Constraint, folded_text: str) -> bool:
     if c.kind == "year":
         return re.search(rf"(?<!\d){c.value}(?!\d)", folded_text) is not None
     return c.value in folded_text
+
+
+def substituted(cons: Sequence[Constraint], question: str, folded_text: str) -> float:
+    """1.0 when the text says what the question says around a constraint, but with something
+    else in its place ("第二次[靳云鹏]内阁" for "第二次[张作霖]内阁", "获[1964]年" for
+    "获[1980]年"): the same statement about another person, place or year."""
+    for c in cons:
+        if holds(c, folded_text):
+            continue
+        at = question.find(c.value)
+        if at < 0:
+            continue
+        before = _NON_WORD.sub("", question[:at])[-2:]
+        after = _NON_WORD.sub("", question[at + len(c.value):])[:2]
+        for left, right in ((before, after), (before[-1:], after), (before, after[:1]),
+                            (before[-1:], after[:1])):
+            if len(left) + len(right) < 2:
+                continue
+            pattern = re.escape(left) + r"([^，。；,;]{1,8}?)" + re.escape(right)
+            if any(m.group(1) != c.value for m in re.finditer(pattern, folded_text)):
+                return 1.0
+    return 0.0
 
 
 def conflict(cons: Sequence[Constraint], folded_text: str) -> float:
@@ -157,6 +187,7 @@ def table(query: Query, passages: Sequence[Passage], units: list[tuple[int, Span
     cons = constraints(query)
     q_content = _ASKING.sub("", _NON_WORD.sub("", fold(query.text)))
     ql, qr = _around_ask(query)
+    q_folded = fold(query.text)
     q_digits = set(re.findall(r"\d+", fold(query.text)))
     kinds = [1.0 if k in query.kinds else 0.0 for k in KINDS]
     top = max((p.score for p in passages), default=0.0) or 1.0
@@ -172,11 +203,13 @@ def table(query: Query, passages: Sequence[Passage], units: list[tuple[int, Span
             _new_number(folded[i], q_digits),
             float(len(cons)), _share(cons, folded[i]), _share(cons, windows[i]),
             _share(cons, ctx), conflict(cons, windows[i]),
+            substituted(cons, q_folded, folded[i]), substituted(cons, q_folded, windows[i]),
             c.sim, 0.0, c.cue, c.unit, c.names, float(c.typed),
             _novelty(folded[i], q_content), math.log1p(len(span.text)),
             float(_position(units, i)), float(pn), p.score, p.score / top,
             p.scores.get("dense", 0.0), p.scores.get("lexical", 0.0) / lex_top,
             *kinds, 0.0 if query.kinds else 1.0, float(query.english),
+            *[0.0] * (2 * len(_NEIGHBOUR)),
         ])
     matrix = np.asarray(rows, dtype=np.float32).reshape(n, len(SENTENCE_FEATURES))
     for name, base in (("own_rel", "own"), ("near_rel", "near"), ("bigram_rel", "bigram"),
@@ -184,10 +217,22 @@ def table(query: Query, passages: Sequence[Passage], units: list[tuple[int, Span
         col = matrix[:, SENTENCE_FEATURES.index(base)]
         if n:
             matrix[:, SENTENCE_FEATURES.index(name)] = col - col.max()
+    _neighbours(matrix, units)
     missing = {"missing": evidence.missing,
                "bigram_missing": 1.0 - _weighted_share(bigrams, idf, shown) if bigrams else 0.0,
                "con_missing": 1.0 - _share(cons, shown) if cons else 0.0}
     return Table(units=units, matrix=matrix, evidence=evidence, missing=missing)
+
+
+def _neighbours(matrix: np.ndarray, units: list[tuple[int, Span]]) -> None:
+    """Fill the prev_* / next_* columns from the rows before and after in the same passage."""
+    base = [SENTENCE_FEATURES.index(f) for f in _NEIGHBOUR]
+    for side, step in (("prev", -1), ("next", 1)):
+        cols = [SENTENCE_FEATURES.index(f"{side}_{f}") for f in _NEIGHBOUR]
+        for i in range(len(units)):
+            j = i + step
+            if 0 <= j < len(units) and units[j][0] == units[i][0]:
+                matrix[i, cols] = matrix[j, base]
 
 
 def answer_row(tab: Table, probs: np.ndarray, best: int, second: int | None,

@@ -26,6 +26,7 @@ class Model:
     features: tuple[str, ...]
     params: Mapping[str, Any]
     threshold: float = 0.5  # the decision point chosen on validation data (see `record`)
+    policy: Mapping[str, float] = field(default_factory=dict)  # other values chosen with it
     record: Mapping[str, Any] = field(default_factory=dict)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -61,13 +62,16 @@ class Model:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "features": list(self.features),
-                "threshold": self.threshold, "params": self.params, "record": self.record}
+                "threshold": self.threshold, "policy": dict(self.policy),
+                "params": self.params, "record": self.record}
 
 
 def from_json(data: Mapping[str, Any]) -> Model:
     return Model(name=str(data["name"]), kind=str(data["kind"]),
                  features=tuple(data["features"]), params=data["params"],
-                 threshold=float(data.get("threshold", 0.5)), record=data.get("record", {}))
+                 threshold=float(data.get("threshold", 0.5)),
+                 policy={k: float(v) for k, v in data.get("policy", {}).items()},
+                 record=data.get("record", {}))
 
 
 def save(model: Model, path: Path) -> None:

@@ -93,7 +93,7 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
     names: list[str] = []
     categories: set[str] = set()
     after_ask = False
-    for word, flag in _pos_cut(folded):
+    for word, flag in pos_cut(folded):
         word = word.strip()
         if not word:
             continue
@@ -122,7 +122,7 @@ def new_name(sentence: str, query: Query) -> bool:
     if any(fold(name) not in folded_q for name in latin):
         return True
     return any(flag.startswith("nr") and len(w) >= 3 and w not in folded_q
-               for w, flag in _pos_cut(fold(sentence)))
+               for w, flag in pos_cut(fold(sentence)))
 
 
 def _english(question: str, kinds: tuple[str, ...]) -> Query:
@@ -149,7 +149,7 @@ def split_parts(question: str, lang: Lang | None = None) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
+def pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
     """jieba words with part-of-speech flags; jieba's dictionary is Simplified, as `fold` is."""
     import jieba
     import jieba.posseg

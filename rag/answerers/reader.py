@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answerers import model as models
+from rag.answerers.evidence import completion
 from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, Table, answer_row, table
 from rag.answerers.question import Query
 from rag.schema import Passage
@@ -49,6 +50,18 @@ class Reader:
         self._sel_cols = selector.columns(SENTENCE_FEATURES)
         self._judge_cols = judge.columns(ANSWER_FEATURES)
 
+    @property
+    def near_best(self) -> float:
+        """Quote the runner-up too when it scores this share of the best (chosen with the
+        threshold on validation; above 1: never)."""
+        return self.judge.policy.get("near_best", 1.01)
+
+    @property
+    def needs_similarity(self) -> bool:
+        """True when a model reads the question-sentence embedding similarity."""
+        return any(f in self.selector.features for f in ("sim", "sim_rel")) or \
+            "best_sim" in self.judge.features
+
     @classmethod
     def shipped(cls) -> Reader:
         """The models in rag/answerers/models/ (read once per process)."""
@@ -70,6 +83,40 @@ class Reader:
         p_answer = float(self.judge.predict(row[None, self._judge_cols])[0])
         return Reading(table=tab, probs=probs, best=best, second=second, p_answer=p_answer,
                        answered=p_answer >= self.threshold)
+
+
+def quoted(reading: Reading, query: Query, passages: Sequence[Passage], near_best: float,
+           complete: bool = True) -> list[int]:
+    """Rows to quote, in text order: the best sentence; the neighbour that completes it when a
+    news page cut it short (`evidence.completion`); the runner-up when the selector rates it
+    at least `near_best` of the best (two close candidates: quoting both keeps the answer)."""
+    if reading.best is None or not reading.answered:
+        return []
+    rows = [reading.best]
+    if complete:
+        neighbour = completion(reading.table.evidence.candidates, reading.best, query)
+        if neighbour is not None:
+            rows.append(next(i for i, c in enumerate(reading.table.evidence.candidates)
+                             if c is neighbour))
+    second = reading.second
+    if second is not None and reading.probs[second] >= near_best * reading.probs[reading.best]:
+        rows.append(second)
+    return _distinct(rows, reading.units, passages)
+
+
+def _distinct(rows: list[int], units: list[tuple[int, Span]], passages: Sequence[Passage]
+              ) -> list[int]:
+    """Drop rows quoting the same article text as an earlier one (overlapping chunks); keep
+    passage-then-offset order so the quote reads as the article does."""
+    seen: set[tuple[str, int]] = set()
+    kept = []
+    for r in rows:
+        n, span = units[r]
+        key = (passages[n - 1].article_id, passages[n - 1].start + span.start)
+        if key not in seen:
+            seen.add(key)
+            kept.append(r)
+    return sorted(kept, key=lambda r: (units[r][0], units[r][1].start))
 
 
 def runner_up(units: list[tuple[int, Span]], passages: Sequence[Passage], probs: np.ndarray,

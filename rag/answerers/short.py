@@ -101,12 +101,18 @@ def spans(query: Query, sentence: str) -> Spans:
 
 def best_span(model: Model, query: Query, sentence: str) -> str:
     """The highest-scored candidate span of `sentence` ("" when it has none)."""
+    return scored_span(model, query, sentence)[0]
+
+
+def scored_span(model: Model, query: Query, sentence: str) -> tuple[str, float]:
+    """The highest-scored candidate span and its score (log-odds; -inf when none)."""
     found = spans(query, sentence)
     if not found.offsets:
-        return ""
+        return "", -math.inf
     scores = model.raw(found.matrix[:, model.columns(SPAN_FEATURES)])
-    s, e = found.offsets[int(np.argmax(scores))]
-    return sentence[s:e].strip()
+    i = int(np.argmax(scores))
+    s, e = found.offsets[i]
+    return sentence[s:e].strip(), float(scores[i])
 
 
 def _row(text: str, folded: str, s: int, e: int, n_tokens: int, flag_i: str, flag_j: str,
