@@ -27,7 +27,7 @@ from rag.embed import Embedder, get_embedder
 from rag.errors import ModelError, RagError
 from rag.lease import WAIT_SECONDS, WriterLease
 from rag.lexical import load_fresh
-from rag.manifest import Entry, ManifestStore, open_manifest
+from rag.manifest import Entry, Manifest, ManifestStore, open_manifest
 from rag.schema import Article, Chunk
 from rag.text import content_hash, count_tokens
 
@@ -110,6 +110,7 @@ class Ingestor:
         with open_manifest(self.settings) as manifest, WriterLease(
                 manifest, wait=wait, notify=self.notify) as lease:
             self.lease = lease
+            self._adopt_local_manifest(manifest)
             rebuilding.finish_swap(self.settings, manifest, lease.check)
             if rebuild:
                 self._rebuild(manifest, paths)
@@ -132,6 +133,26 @@ class Ingestor:
         if prune:
             self._prune(seen)
         self.refresh_totals()
+
+    def _adopt_local_manifest(self, manifest: ManifestStore) -> None:
+        """A server collection ingested before the manifest moved to the server kept it in
+        `manifest.sqlite` beside the client: upload it once (nothing is re-embedded), then
+        set the file aside."""
+        local = self.settings.manifest_path
+        if not self.settings.chroma_url or not local.exists() or manifest.generation > 0:
+            return
+        with Manifest(local) as legacy:
+            entries = legacy.entries()
+            self._check()
+            with manifest.batch() as batch:
+                for article_id, entry in entries.items():
+                    batch.put(article=entry.article, content_hash=entry.content_hash,
+                              chunks=legacy.chunks_of(article_id),
+                              bands=legacy.bands_of(article_id),
+                              duplicate_of=entry.duplicate_of)
+        local.rename(local.with_name(local.name + ".uploaded"))
+        self.notify(f"已把本機清單的 {len(entries)} 篇文章上傳到 Chroma 伺服器。 Uploaded the "
+                    f"local manifest ({len(entries)} articles) to the Chroma server.")
 
     def _rebuild(self, main: ManifestStore, paths: list[str | Path]) -> None:
         """Build `paths` into the staging collection with this embedder and lease, then swap

@@ -83,6 +83,9 @@ class IndexReader:
         pending = manifest.pending()
         _, in_manifest = manifest.count()
         in_chroma = self.collection.count()
+        if not pending and in_chroma != in_manifest:
+            manifest.refresh()  # a mirror a few seconds behind a finished ingest is no alarm
+            _, in_manifest = manifest.count()
         if not pending and in_chroma == in_manifest:
             return []
         lease = manifest.lease()

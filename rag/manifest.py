@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -113,6 +114,10 @@ class ManifestStore(LeaseStore, Protocol):
     def pending(self) -> list[str]:
         """Articles whose batch was interrupted between the vector write and the commit."""
 
+    def refresh(self) -> None:
+        """Catch up now with writes committed by other processes (a server store's mirror is
+        otherwise checked at most every few seconds); a no-op for a local store."""
+
     # -- writing
     def mark_pending(self, article_ids: Iterable[str]) -> None:
         """Record, durably and before the vector store is written, which articles a batch is
@@ -143,21 +148,33 @@ class ManifestStore(LeaseStore, Protocol):
                  trace: TracebackType | None) -> None: ...
 
 
+# backend -> "module:Class"; a class offers from_settings, exists and discard (classmethods).
+# A backend is one file plus one line here (imported by name: the server one imports this).
+STORES: dict[str, str] = {
+    "sqlite": "rag.manifest:Manifest",  # embedded mode: one SQLite file per collection
+    "chroma": "rag.store_chroma:ChromaManifest",  # RAG_CHROMA_URL: all state on the server
+}
+
+
+def _backend(settings: Settings) -> Any:
+    module, _, name = STORES["chroma" if settings.chroma_url else "sqlite"].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def open_manifest(settings: Settings) -> ManifestStore:
     """The configured collection's manifest (the one place that picks the implementation)."""
-    return Manifest(settings.manifest_path)
+    store: ManifestStore = _backend(settings).from_settings(settings)
+    return store
 
 
 def manifest_exists(settings: Settings) -> bool:
     """Whether the collection's manifest was ever created."""
-    return settings.manifest_path.exists()
+    return bool(_backend(settings).exists(settings))
 
 
 def discard_manifest(settings: Settings) -> None:
     """Delete the collection's manifest entirely (a staging collection after its swap)."""
-    for suffix in ("", "-wal", "-shm"):
-        settings.manifest_path.with_name(settings.manifest_path.name + suffix).unlink(
-            missing_ok=True)
+    _backend(settings).discard(settings)
 
 
 # ---------------------------------------------------------------- SQLite
@@ -261,6 +278,14 @@ class SqliteBatch:
     def delete(self, article_id: str) -> None:
         self._remove(article_id)
 
+    def put_stored(self, article: Article, content_hash: str, chunks: Sequence[Chunk],
+                   bands: Sequence[str], duplicate_of: str | None, ingested_at: float) -> None:
+        """`put` of a record read back from another store (a mirror keeps its timestamp)."""
+        self.put(article=article, content_hash=content_hash, chunks=chunks, bands=bands,
+                 duplicate_of=duplicate_of)
+        self._db.execute("UPDATE articles SET ingested_at=? WHERE article_id=?",
+                         (ingested_at, article.article_id))
+
     def relocate(self, article_id: str, source: str) -> None:
         cursor = self._db.execute("UPDATE articles SET source=? WHERE article_id=?",
                                   (source, article_id))
@@ -288,6 +313,20 @@ class Manifest:
             if getattr(exc, "sqlite_errorname", "") in _BROKEN:
                 raise corrupt_error(path, exc) from exc
             raise
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Manifest:
+        return cls(settings.manifest_path)
+
+    @classmethod
+    def exists(cls, settings: Settings) -> bool:
+        return settings.manifest_path.exists()
+
+    @classmethod
+    def discard(cls, settings: Settings) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            path = settings.manifest_path
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
     def close(self) -> None:
         self._db.close()
@@ -376,6 +415,48 @@ class Manifest:
 
     def pending(self) -> list[str]:
         return [r["article_id"] for r in self._rows("SELECT article_id FROM pending")]
+
+    def refresh(self) -> None:
+        """Nothing to catch up with: this file is the store itself."""
+
+    # ------------------------------------------------------------ as another store's mirror
+    @property
+    def incarnation(self) -> str:
+        """Which life of the mirrored store this copy follows ('' when not a mirror)."""
+        row = self._one("SELECT value FROM meta WHERE key='incarnation'")
+        return str(row["value"]) if row else ""
+
+    def entries_of(self, article_ids: Sequence[str]) -> dict[str, Entry]:
+        out: dict[str, Entry] = {}
+        for part in _parts(article_ids):
+            out.update((r["article_id"], _entry(r)) for r in self._rows(
+                f"SELECT {_ENTRY_COLUMNS} FROM articles WHERE article_id IN ({_marks(part)})",
+                part))
+        return out
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        return [Chunk(article_id=article_id, index=r["idx"], text=r["text"], start=r["start"],
+                      end=r["end"], n_tokens=r["n_tokens"]) for r in self._rows(
+            "SELECT idx, start, end, n_tokens, text FROM chunks WHERE article_id=? ORDER BY idx",
+            (article_id,))]
+
+    def bands_of(self, article_id: str) -> list[str]:
+        return [r["band"] for r in self._rows(
+            "SELECT band FROM bands WHERE article_id=? ORDER BY rowid", (article_id,))]
+
+    @contextmanager
+    def mirror_batch(self, generation: int, incarnation: str, *,
+                     clear: bool) -> Iterator[SqliteBatch]:
+        """One transaction that makes this file a copy of another store at `generation`:
+        emptied first when `clear`, then the block's writes, then the stamp set (not bumped)."""
+        with self._db:
+            if clear:
+                for table in DATA_TABLES:
+                    self._db.execute(f"DELETE FROM {table}")
+            yield SqliteBatch(self._db)
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                 [("generation", str(generation)),
+                                  ("incarnation", incarnation)])
 
     # ------------------------------------------------------------ writing
     @_guarded

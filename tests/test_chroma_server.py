@@ -103,17 +103,19 @@ def test_ingest_goes_to_the_server(server_settings: Settings, chroma_url: str,
     import chromadb
 
     from ingest.index import Ingestor
-    from rag.manifest import Manifest
+    from rag.manifest import open_manifest
 
     assert not server_settings.chroma_dir.exists()  # no embedded Chroma beside the manifest
+    assert not server_settings.manifest_path.exists()  # the manifest is on the server too
     host, port = chroma_url.removeprefix("http://").split(":")
-    remote = chromadb.HttpClient(host=host, port=int(port)).get_collection("server-news")
-    manifest = Manifest(server_settings.manifest_path)
-    try:
-        ids = sorted(row[0] for row in manifest.chunk_rows())
-    finally:
-        manifest.close()
+    client = chromadb.HttpClient(host=host, port=int(port))
+    remote = client.get_collection("server-news")
+    with open_manifest(server_settings) as manifest:
+        ids = sorted(row.chunk_id for row in manifest.chunk_rows())
+        assert manifest.generation > 0 and sorted(manifest.entries()) == FILES
     assert sorted(remote.get(include=[])["ids"]) == ids and len(ids) >= 2 * 4
+    names = {c.name for c in client.list_collections()}
+    assert {"server-news__articles", "server-news__meta"} <= names
     assert remote.metadata["embed_model"] == "e5-small-q4"
     again = Ingestor(server_settings, embedder=embedder,  # type: ignore[arg-type]
                      progress=False).run([CORPUS / f"{name}.txt" for name in FILES])
@@ -176,3 +178,83 @@ def test_a_lost_server_is_store_unavailable_and_the_next_call_works(
         assert not answer.refused and answer.citations
     finally:
         server.stop()
+
+
+def _collections(url: str) -> set[str]:
+    import chromadb
+
+    host, port = url.removeprefix("http://").split(":")
+    return {c.name for c in chromadb.HttpClient(host=host, port=int(port)).list_collections()}
+
+
+def _state(settings: Settings) -> tuple[object, ...]:
+    from rag import store
+    from rag.manifest import open_manifest
+
+    with open_manifest(settings) as manifest:
+        entries, rows = manifest.entries(), list(manifest.chunk_rows())
+    ids = sorted(store.read_collection(settings).get(include=[])["ids"])
+    return entries, rows, ids
+
+
+def test_a_manifest_kept_beside_the_client_is_uploaded_once(chroma_url: str, tmp_path: Path,
+                                                            embedder: object) -> None:
+    """Collections ingested before the manifest moved to the server kept it locally."""
+    import shutil
+
+    from ingest.index import Ingestor
+    from rag import store
+    from rag.store_chroma import mirror_path
+
+    settings = make_settings(tmp_path / "rag", chroma_url=chroma_url, collection="legacy-news")
+    paths = [CORPUS / f"{name}.txt" for name in FILES]
+    Ingestor(settings, embedder=embedder, progress=False).run(paths)  # type: ignore[arg-type]
+    before = _state(settings)
+    shutil.copy(mirror_path(settings), settings.manifest_path)  # what an older version kept
+    mirror_path(settings).unlink()
+    for suffix in ("__articles", "__meta"):
+        store.drop_collection(settings, "legacy-news" + suffix)
+    said: list[str] = []
+    again = Ingestor(settings, embedder=embedder, progress=False,  # type: ignore[arg-type]
+                     notify=said.append).run(paths)
+    assert sorted(again.unchanged) == FILES and again.chunks_written == 0
+    assert any("Uploaded the local manifest (2 articles)" in line for line in said)
+    assert not settings.manifest_path.exists()
+    assert settings.manifest_path.with_name("manifest.sqlite.uploaded").exists()
+    assert _state(settings) == before
+
+
+def test_a_rebuild_on_the_server_swaps_only_when_complete(
+        chroma_url: str, tmp_path: Path, embedder: object,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_ingest import Crash, FailingEmbedder
+
+    import ingest.index as ix
+    from ingest.index import Ingestor
+    from rag.manifest import open_manifest
+    from rag.retrieve import Retriever
+
+    settings = make_settings(tmp_path / "rag", chroma_url=chroma_url, collection="rb-news")
+    paths = [CORPUS / f"{name}.txt" for name in FILES]
+    Ingestor(settings, embedder=embedder, progress=False).run(paths)  # type: ignore[arg-type]
+    before = _state(settings)
+    monkeypatch.setattr(ix, "FLUSH_CHUNKS", 4)
+    with pytest.raises(Crash):
+        Ingestor(settings, embedder=FailingEmbedder(embedder, fail_at=3),  # type: ignore[arg-type]
+                 progress=False).run(paths, rebuild=True)
+    assert _state(settings) == before
+    assert not {n for n in _collections(chroma_url) if n.startswith("rb-news__rebuild")}
+    with open_manifest(settings) as manifest:
+        generation = manifest.generation
+    summary = Ingestor(settings, embedder=embedder, progress=False).run(  # type: ignore[arg-type]
+        paths, rebuild=True)
+    assert summary.ok and sorted(summary.added) == FILES
+    entries, rows, ids = _state(settings)
+    assert sorted(entries) == FILES and sorted(r.chunk_id for r in rows) == ids
+    assert {n for n in _collections(chroma_url) if n.startswith("rb-news")} == {
+        "rb-news", "rb-news__articles", "rb-news__meta"}
+    with open_manifest(settings) as manifest:
+        assert manifest.generation > generation and manifest.swap_journal() is None
+    passages = Retriever(settings, embedder=embedder).retrieve(  # type: ignore[arg-type]
+        "林欽榮副市長去馬來西亞檳城談了什麼？", k=3)
+    assert passages[0].article_id == FILES[1]

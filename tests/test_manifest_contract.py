@@ -3,6 +3,7 @@ batches, pending marks, the writer lease, a rebuild's swap)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -11,15 +12,28 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
+from test_chroma_server import ChromaServer
 
 from rag.lease import Lease
 from rag.manifest import ChunkRow, Entry, Manifest, ManifestStore, StoredChunk
 from rag.schema import Article, Chunk
+from rag.store_chroma import ChromaManifest
+
+
+def _on_server(url: str) -> Callable[[Path], ManifestStore]:
+    """The server store of a collection named after `where`, its mirror under `where`."""
+    def open_at(where: Path) -> ManifestStore:
+        name = "t" + hashlib.sha1(str(where).encode()).hexdigest()[:16]
+        return ChromaManifest(make_settings(where / "cache", chroma_url=url, collection=name))
+    return open_at
+
 
 # name -> opener of the store kept at a location; opening the same location again must see
-# everything committed before. A second backend (issue #14: a Chroma server) adds one line.
-STORES: dict[str, Callable[[Path], ManifestStore]] = {
-    "sqlite": lambda where: Manifest(where / "manifest.sqlite"),
+# everything committed before. A backend adds one line (given the test's Chroma server URL).
+STORES: dict[str, Callable[[str], Callable[[Path], ManifestStore]]] = {
+    "sqlite": lambda url: lambda where: Manifest(where / "manifest.sqlite"),
+    "chroma": _on_server,  # a `chroma run` on 127.0.0.1, started once for this module
 }
 
 
@@ -27,9 +41,19 @@ class Boom(RuntimeError):
     pass
 
 
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = ChromaServer(tmp_path_factory.mktemp("contract-chroma")).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture(params=sorted(STORES))
 def open_at(request: pytest.FixtureRequest) -> Callable[[Path], ManifestStore]:
-    return STORES[request.param]
+    url = request.getfixturevalue("chroma_server") if request.param == "chroma" else ""
+    return STORES[request.param](url)
 
 
 @pytest.fixture
