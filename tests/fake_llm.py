@@ -50,6 +50,7 @@ class FakeLLM:
         self.chunk_chars = chunk_chars  # characters per streamed delta
         self.chunk_delay = chunk_delay  # pause between streamed deltas
         self.first_delay = first_delay  # pause before any reply (a model's prefill time)
+        self._initial = (delay, chunk_chars)
         self.requests: list[dict[str, Any]] = []
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -71,6 +72,7 @@ class FakeLLM:
             self.requests.clear()
             self.default = default
             self.chunk_delay = self.first_delay = 0.0
+            self.delay, self.chunk_chars = self._initial
 
     @property
     def port(self) -> int:
