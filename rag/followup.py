@@ -34,8 +34,13 @@ ANAPHORA = re.compile(
     r"這次|这次|那次|這裡|这里|那裡|那里|雙方|双方|兩人|两人|對方|对方)"
     r"|\b(?:it|its|they|them|their|there|he|him|his|she|her|those|these|one)\b", re.I)
 # Connectives that open a follow-up and carry no content: 那, 還有, and, so, also.
-LEAD = re.compile(r"^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那|and|so|also|then)\b\s*"
-                  r"|^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那)\s*", re.I)
+LEAD = re.compile(r"^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那)\s*"
+                  r"|^\s*(?:and|so|also|then)\b\s*", re.I)
+# A Chinese pronoun in subject position, replaced by the carried topic: "他們去了幾天" ->
+# "<topic>，去了幾天" (as a content word it would have to match the answer's sentence: on the
+# tuning dialogues it turned d003.2 from a refusal into the right answer).
+SUBJECT_PRONOUN = re.compile(
+    r"^\s*(?:他們|她們|它們|他们|她们|它们|他|她|它|其|該|该|此|這些|这些|那些|雙方|双方|兩人|两人)")
 # A question word with the ordinal or measure word that belongs to it (第幾個, 幾天, 哪一場).
 _ASK_SPAN = re.compile(
     r"第?(?:" + ASK_WORDS.pattern + r")[一]?[個个位天年月日次家項项所種种名場场大]?", re.I)
@@ -103,8 +108,8 @@ def _resolve_one(question: str, previous: FollowUp | None, lang: Lang | None = N
     if not is_elliptical(question, lang):
         return FollowUp(question)
     subject = previous.carried()
-    return FollowUp(f"{subject}，{LEAD.sub('', question).strip()}", previous.articles,
-                    ELLIPTICAL, subject)
+    rest = SUBJECT_PRONOUN.sub("", LEAD.sub("", question)).strip()
+    return FollowUp(f"{subject}，{rest}", previous.articles, ELLIPTICAL, subject)
 
 
 def is_elliptical(question: str, lang: Lang | None = None) -> bool:
@@ -115,7 +120,22 @@ def is_elliptical(question: str, lang: Lang | None = None) -> bool:
 
     if ANAPHORA.search(question):
         return True
+    if _names_a_new_subject(question):
+        return False
     return not analyse(question, lang or detect_language(question)).names
+
+
+def _names_a_new_subject(question: str) -> bool:
+    """那 + a noun is "as for X" (那思科是跟誰會談？ asks about 思科), 那 + a verb is "so, then"
+    (那花了多少錢？ asks about the previous topic). On the tuning dialogues the noun case
+    carried a topic that misled the answerer (d015.2)."""
+    import jieba.posseg
+
+    m = re.match(r"^\s*(?:那麼|那么|至於|至于|那)\s*(\S.*)", question)
+    if m is None:
+        return False
+    first = next(iter(jieba.posseg.cut(m.group(1))), None)
+    return first is not None and (first.flag.startswith("n") or first.flag == "eng")
 
 
 def topic(question: str) -> str:

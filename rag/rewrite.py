@@ -49,8 +49,9 @@ def last_user_question(history: Sequence[Any] | None) -> str:
 
 
 def rewrite_by_rule(question: str, history: Sequence[Any] | None) -> str:
-    """'那橘郡呢?' after '高雄何時加入 IURC?' -> '橘郡何時加入 IURC?': the new topic takes the
-    place of the previous question's subject (the words before its question word)."""
+    """'那橘郡呢?' after '檳城位在哪個國家?' -> '橘郡位在哪個國家?': the new topic takes the place
+    of the previous question's subject: the name it holds before its question word, else all
+    the words before the question word ('高雄何時加入 IURC?' -> '橘郡何時加入 IURC?')."""
     previous = last_user_question(history)
     m = FOLLOW_UP.match(question)
     topic = ((m.group("topic") or m.group("topic2") or m.group("en") or "") if m else "").strip()
@@ -61,4 +62,33 @@ def rewrite_by_rule(question: str, history: Sequence[Any] | None) -> str:
         return f"{topic} {previous}"
     if re.match(r"[A-Za-z]", previous):  # English: "When did Kaohsiung join?" -> keep verb
         return f"{previous.rstrip('?？ ')} — {topic}?"
+    subject = _subject(previous, ask.start())
+    if subject is not None:
+        return previous[:subject[0]] + topic + previous[subject[1]:]
     return topic + previous[ask.start():]
+
+
+def _subject(question: str, before: int) -> tuple[int, int] | None:
+    """Where the question's first name (a place, person or organisation) lies, when it comes
+    before the question word and is a whole subject: not the start of a longer noun (高雄市 in
+    高雄市長 or 高雄市政府, where 那橘郡郡長呢 must not give 橘郡郡長長)."""
+    import jieba.posseg
+
+    from rag.answerers.question import analyse
+    from rag.text import fold
+
+    folded = [fold(ch) for ch in question]  # one folded piece per character: offsets map back
+    text = "".join(folded)
+    starts = [0]
+    for piece in folded:
+        starts.append(starts[-1] + len(piece))
+    for name in analyse(question, "zh-Hant").names:
+        at = text.find(name)
+        if at < 0 or at not in starts:
+            continue
+        start = starts.index(at)
+        end = next((i for i, s in enumerate(starts) if s >= at + len(name)), len(question))
+        after = next(iter(jieba.posseg.cut(text[at + len(name):])), None)
+        if end <= before and (after is None or after.flag[:1] not in ("n", "a")):
+            return start, end
+    return None

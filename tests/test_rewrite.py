@@ -59,7 +59,21 @@ def test_previous_question_without_question_word_is_prefixed() -> None:
 
 def test_the_latest_user_question_is_the_frame() -> None:
     history = [*TUPLE_HISTORY, ("檳城吸引了多少家跨國公司進駐?", "超過300家[1]。")]
-    assert rewrite_by_rule("那高雄呢?", history) == "高雄多少家跨國公司進駐?"
+    assert rewrite_by_rule("那高雄呢?", history) == "高雄吸引了多少家跨國公司進駐?"
+
+
+@pytest.mark.parametrize(("previous", "follow_up", "expected"), [
+    ("檳城位在哪個國家？", "那橘郡呢？", "橘郡位在哪個國家？"),  # the verb before 哪 stays
+    ("檳城的願景計畫叫什麼？", "那高雄呢？", "高雄的願景計畫叫什麼？"),
+    ("張子霖是什麼職位？", "李志強呢？", "李志強是什麼職位？"),
+    ("高雄市長是誰？", "那橘郡郡長呢？", "橘郡郡長是誰？"),  # 高雄市 begins a longer noun
+    ("高雄市政府在哪裡？", "那橘郡呢？", "橘郡哪裡？"),  # no whole subject: the old rule
+])
+def test_the_new_topic_takes_the_place_of_the_previous_subject(previous: str, follow_up: str,
+                                                                expected: str) -> None:
+    """The name before the question word is the subject a 那X呢 swaps (the old rule dropped
+    everything before the question word: 檳城位在哪個國家 + 那橘郡呢 -> 橘郡哪個國家)."""
+    assert rewrite_by_rule(follow_up, [(previous, "…")]) == expected
 
 
 def test_turns_reads_dicts_tuples_and_lists() -> None:

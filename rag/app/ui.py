@@ -463,8 +463,11 @@ def build_app(assistant: "Assistant", corpus: Corpus | None = None, status: str 
         gr.on([comment_btn.click, comment_box.submit], comment, inputs=[rated, comment_box],
               outputs=[rated, comment_box, comment_btn, thanks], queue=False)
         chip_outputs = [chip_after, chip_before, chip_article, filter_msg]
+        # one dependency for five triggers: "always_last" so that a trigger arriving while
+        # another runs (blur of one field, Enter in the next) is run after it, not dropped
         gr.on([after.blur, after.submit, before.blur, before.submit, article.change], chips,
-              inputs=filters_in, outputs=chip_outputs, queue=False, show_progress="hidden")
+              inputs=filters_in, outputs=chip_outputs, queue=False, show_progress="hidden",
+              trigger_mode="always_last")
         _clear_on(chip_after, after, "", chips, filters_in, chip_outputs)
         _clear_on(chip_before, before, "", chips, filters_in, chip_outputs)
         _clear_on(chip_article, article, ALL_ARTICLES, chips, filters_in, chip_outputs)

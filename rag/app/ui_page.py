@@ -42,7 +42,9 @@ def rewrite_page(page: str, title: str = TITLE, description: str = DESCRIPTION) 
     page = _SOCIAL.sub("", page)
     page = _HTML_LANG.sub(lambda m: m.group(1) + LANG + m.group(2), page, count=1)
     page = _TITLE.sub(f"<title>{html.escape(title)}</title>", page, count=1)
-    return page.replace("<head>", "<head>" + product_meta(title, description), 1)
+    charset = re.search(r"<meta charset=[^>]*>", page)
+    at = charset.end() if charset else page.find("<head>") + len("<head>")
+    return page[:at] + product_meta(title, description) + page[at:]
 
 
 class PageMeta:

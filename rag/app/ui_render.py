@@ -113,8 +113,8 @@ def render_turn(turn: Turn) -> str:
     if answer.refused and answer.filters_excluded:
         body += _note(FILTERS_EXCLUDE, "rag-note rag-filter-note")
     if answer.refused and answer.related:
-        body += _note("右側列出相關段落：它們相關，但無法回答此問題。 Related passages are "
-                      "listed with the sources; they do not answer this.")
+        body += _note("相關段落列在「引用來源」：它們相關，但無法回答此問題。 Related passages "
+                      "are listed under Sources; they do not answer this.")
     return head + body
 
 

@@ -150,11 +150,18 @@ a.cite-ref:focus-visible { outline: 2px solid #1d4ed8; outline-offset: 1px; }
 }
 """
 
-# The page's own script, local: copy an answer as plain text, download the Markdown export,
-# give chat messages a plain-text accessible name (Gradio's is the raw message markup), and
-# keep keyboard focus on a [n] link after it jumps to its source.
+# The page's own script, local: keep lang="zh-Hant", copy an answer as plain text, download the
+# Markdown export, give chat messages a plain-text accessible name (Gradio's is the raw message
+# markup), and keep keyboard focus on a [n] link after it jumps to its source.
 SCRIPT = r"""
 (() => {
+  // the page is Chinese: Gradio sets <html lang> to the browser's locale once it loads
+  const keepLang = () => {
+    if (document.documentElement.lang !== 'zh-Hant') document.documentElement.lang = 'zh-Hant';
+  };
+  keepLang();
+  new MutationObserver(keepLang).observe(document.documentElement,
+                                         {attributes: true, attributeFilter: ['lang']});
   const WHO = {bot: '回答 Answer', user: '問題 Question'};
   let queued = false;
   function nameMessages() {
