@@ -661,7 +661,7 @@ KILL_SCRIPT = textwrap.dedent("""
     from rag.config import Settings
     from rag.manifest import SqliteBatch
 
-    data_dir, records, marker = sys.argv[1:4]
+    data_dir, records, marker, *hold = sys.argv[1:]
     ix.FLUSH_CHUNKS = 8
     real_put = SqliteBatch.put
     calls = []
@@ -671,13 +671,13 @@ KILL_SCRIPT = textwrap.dedent("""
         if len(calls) == ix.FLUSH_CHUNKS + 1:
             # second batch: its chunks are in Chroma, its manifest rows are not committed
             Path(marker).write_text("in the window")
-            time.sleep(120)
+            time.sleep(float(hold[0]) if hold else 120)  # to be killed, or to hold the lease
         return real_put(self, **kwargs)
 
     SqliteBatch.put = put
     settings = Settings.from_env({}).with_(data_dir=Path(data_dir))
-    ix.Ingestor(settings, progress=False).run([records])
-    print("finished without being killed")
+    summary = ix.Ingestor(settings, progress=False).run([records])
+    print("added", len(summary.added))
 """)
 
 

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, make_settings
-from test_ingest import SENTENCES, assert_consistent, chroma_state, manifest_state
+from test_ingest import KILL_SCRIPT, SENTENCES, assert_consistent, chroma_state, manifest_state
 
 from rag.errors import IngestRunning, LeaseLost
 from rag.lease import Lease, WriterLease, host_name, is_stale, process_alive, process_start
@@ -90,34 +89,6 @@ def test_a_holder_that_stalled_past_its_expiry_stops_writing(tmp_path: Path,
 
 # ---------------------------------------------------------------- two real processes
 
-HOLD_SCRIPT = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-
-    import ingest.index as ix
-    from rag.config import Settings
-    from rag.manifest import SqliteBatch
-
-    data_dir, records, marker, hold = sys.argv[1:5]
-    ix.FLUSH_CHUNKS = 8
-    real_put = SqliteBatch.put
-    calls = []
-
-    def put(self, **kwargs):
-        calls.append(1)
-        if len(calls) == ix.FLUSH_CHUNKS + 1:
-            # second batch: its chunks are in Chroma and marked pending, not yet committed
-            Path(marker).write_text("in the window")
-            time.sleep(float(hold))
-        return real_put(self, **kwargs)
-
-    SqliteBatch.put = put
-    settings = Settings.from_env({}).with_(data_dir=Path(data_dir))
-    summary = ix.Ingestor(settings, progress=False).run([records])
-    print("added", len(summary.added))
-""")
-
-
 def _records(tmp_path: Path) -> Path:
     short = [s[:18] + "。" for s in SENTENCES[:60]]
     assert len(set(short)) == 60
@@ -139,7 +110,7 @@ def _holder(tmp_path: Path, records: Path, hold: float) -> tuple[subprocess.Pope
     """An ingest process that stops for `hold` s inside its second batch, lease held."""
     marker = tmp_path / "marker"
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD_SCRIPT, str(tmp_path / "rag"), str(records), str(marker),
+        [sys.executable, "-c", KILL_SCRIPT, str(tmp_path / "rag"), str(records), str(marker),
          str(hold)], cwd=tmp_path, env=_env(tmp_path / "rag"),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
