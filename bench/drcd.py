@@ -8,13 +8,14 @@ from typing import Any
 
 from eval.drcd import Question, write_records
 from eval.drcd import load_drcd as _load_drcd
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import Settings
 
 # bench/ holds scripts named like project packages (bench/ingest.py): search it last, not first
 _BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH] + [str(_BENCH)]
 
-DEFAULT_DRCD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "drcd" / "DRCD_dev.json"
+# Read in place from Settings.benchmarks_dir (RAG_BENCHMARKS_DIR, default ../shared/benchmarks).
+DEFAULT_DRCD = Settings.from_env().benchmarks_dir / "drcd" / "DRCD_dev.json"
 DEFAULT_DATA_DIR = Path("/tmp/drcd-rag")
 COLLECTION = "drcd-dev"
 
@@ -41,15 +42,12 @@ def ingest_drcd(settings: Settings, limit: int | None = None,
 
 def is_ingested(settings: Settings, n_records: int) -> bool:
     """True when the manifest already holds `n_records` articles (skip a slow re-embed)."""
-    from rag.manifest import Manifest
+    from rag.manifest import manifest_exists, open_manifest
 
-    if not settings.manifest_path.exists():
+    if not manifest_exists(settings):
         return False
-    manifest = Manifest(settings.manifest_path)
-    try:
+    with open_manifest(settings) as manifest:
         return manifest.count()[0] >= n_records
-    finally:
-        manifest.close()
 
 
 if __name__ == "__main__":  # python bench/drcd.py [DATA_DIR]: ingest once, e.g. in the background

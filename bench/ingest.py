@@ -28,11 +28,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.index import Ingestor, Summary, passage_text  # noqa: E402
-from rag.config import PROJECT_ROOT, Settings, shipped_corpus_dir  # noqa: E402
+from rag.config import Settings, shipped_corpus_dir  # noqa: E402
 from rag.embed import Embedder, get_embedder  # noqa: E402
-from rag.manifest import Manifest  # noqa: E402
+from rag.manifest import open_manifest  # noqa: E402
 
-DRCD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "drcd" / "DRCD_dev.json"
+DRCD = Settings.from_env().benchmarks_dir / "drcd" / "DRCD_dev.json"  # RAG_BENCHMARKS_DIR
 NOOP_TARGET_S = 1.0
 EMBED_RATIO_TARGET = 1.5
 
@@ -79,12 +79,9 @@ def ingest_row(label: str, settings: Settings, paths: list[Path],
 
 def passage_texts(settings: Settings, n: int) -> list[str]:
     """What the embedder reads for the first n stored chunks (title + newline + chunk)."""
-    manifest = Manifest(settings.manifest_path)
-    try:
+    with open_manifest(settings) as manifest:
         entries = manifest.entries()
         rows = list(manifest.chunk_rows())[:n]
-    finally:
-        manifest.close()
     return [passage_text(entries[article_id].article.title, text)
             for _, article_id, _, text in rows]
 

@@ -91,8 +91,6 @@ class Assistant:
             notices.append(f"改寫後的問題 rewritten question: {standalone}")
         passages, retrieval_notes = self._search(standalone, follow, filters, lang)
         notices.extend(retrieval_notes)
-        passages, masked = mask_instructions(passages)  # documents are data: before any answerer
-        notices.extend(masked)
         timings["retrieve"] = time.perf_counter() - started
         if not passages:
             timings["total"] = timings["retrieve"]
@@ -131,14 +129,22 @@ class Assistant:
         """An elliptical follow-up is looked up in the articles the previous answer came from
         (within the user's filters); anything else, and a follow-up whose articles the filters
         exclude, in the whole index."""
-        top_k = self.settings.top_k
         narrowed = _narrowed(filters, follow.articles)
         if narrowed is not None:
-            passages, notes = self.retriever.search(question, top_k, narrowed, lang=lang)
+            passages, notes = self._find(question, narrowed, lang)
             if passages:
                 return passages, [*notes, "延續上一題的文章 Following up in the article the "
                                           "previous answer came from."]
-        return self.retriever.search(question, top_k, filters, lang=lang)
+        return self._find(question, filters, lang)
+
+    def _find(self, question: str, filters: Filters, lang: Lang
+              ) -> tuple[list[Passage], list[str]]:
+        """Retrieved passages with instruction-like lines masked: documents are data, so no
+        answerer, citation or 'related' list ever sees them."""
+        passages, notes = self.retriever.search(question, self.settings.top_k, filters,
+                                                lang=lang)
+        passages, masked = mask_instructions(passages)
+        return passages, [*notes, *masked]
 
     def _refusal(self, answer: Answer, question: str, filters: Filters, lang: Lang) -> Answer:
         """A refusal that helps: the closest passages it saw (never cited), and whether the
@@ -147,7 +153,7 @@ class Assistant:
         related = answer.passages[:RELATED]
         if not filters.active:
             return replace(answer, related=related)
-        unfiltered, _ = self.retriever.search(question, self.settings.top_k, Filters(), lang=lang)
+        unfiltered, _ = self._find(question, Filters(), lang)
         if not unfiltered:
             return replace(answer, related=related)
         response = self.fallback.respond(question, unfiltered, lang)
