@@ -65,6 +65,7 @@ def ingest_timed(dataset: CrudRagDataset, settings: Settings, ray: str | None,
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--benchmarks-dir", type=Path, help="default: ../shared/benchmarks")
     p.add_argument("--all", action="store_true", help="all 5,790 articles (crud-rag-all)")
     p.add_argument("--skip-ingest", action="store_true")
     p.add_argument("--skip-questions", action="store_true")
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     dataset = CRUD_RAG_ALL if args.all else CRUD_RAG
     settings = Settings.from_env({}).with_(data_dir=args.data_dir)
+    if args.benchmarks_dir:
+        settings = settings.with_(benchmarks_dir=args.benchmarks_dir)
     if not args.skip_ingest:
         row = ingest_timed(dataset, settings, args.ray, args.workers)
         print(json.dumps({"ingest": dataset.name, **row}, ensure_ascii=False), flush=True)

@@ -3,6 +3,7 @@ and peak memory at 100k and 1M chunks, embedded Chroma and a `chroma run` server
 
     python bench/scale.py build --chunks 100000 --data-dir /work/cache/scale-100k
     python bench/scale.py latency --data-dir /work/cache/scale-100k            # embedded
+    python bench/scale.py upload --data-dir /work/cache/scale-100k    # once, for server mode
     python bench/scale.py latency --data-dir /work/cache/scale-100k --server   # chroma run
 
 Chunks are random unit vectors (384 dimensions, like e5-small) with synthetic Chinese-like text
@@ -11,10 +12,15 @@ frequencies, ~200 characters a chunk) so that BM25 has realistic posting lists; 
 article, dated over three years. `build` writes them the ingest's way (Chroma first, then the
 manifest in batches, then the lexical index), without an embedding model, once; reuse the folder.
 Random vectors have no cluster structure, the hardest case for HNSW: real embeddings search
-faster. Queries: a run of 4-8 words of a chunk as the text, its vector plus noise (cosine ~0.85)
-as the query vector, looked up rather than embedded. `latency` runs in a child process so that
-its peak RSS is the reader's alone; with --server the server's peak RSS is reported beside it
-(the server is started on the same Chroma folder, on 127.0.0.1, and stopped afterwards).
+faster. Server mode (RAG_CHROMA_URL) keeps the manifest on the server too: `upload` starts `chroma
+run` on the same Chroma folder (the vectors are already there) and writes every article through
+the server store, in batches of 1,000 articles; the reader then works as a replica, with its own
+cache folder (`<data-dir>/replica`: the manifest mirror and BM25), kept between runs, so the first
+run also measures the replica's cold start. Queries: 8-16 characters of a chunk as the text, its
+vector plus noise (cosine ~0.85) as the query vector, looked up rather than embedded. `latency`
+runs in a child process so that its peak RSS is the reader's alone; with --server the server's
+peak RSS is reported beside it (the server is started on the same Chroma folder, on 127.0.0.1,
+and stopped afterwards).
 """
 
 from __future__ import annotations
@@ -147,7 +153,7 @@ def settings_for(data_dir: Path, chroma_url: str | None = None) -> Settings:
                                        chroma_url=chroma_url)
 
 
-def build(data_dir: Path, total: int) -> dict[str, Any]:
+def build(data_dir: Path, total: int, documents: bool = True) -> dict[str, Any]:
     """Chroma first, then the manifest, per batch (the ingest's order), then BM25."""
     from ingest.index import chunk_metadata
     from rag.lexical import load_fresh
@@ -164,9 +170,9 @@ def build(data_dir: Path, total: int) -> dict[str, Any]:
         for item in articles(synth, total):
             batch.append(item)
             if sum(len(c) for _, c, _ in batch) >= WRITE_BATCH:
-                _write(collection, manifest, batch, timings, chunk_metadata)
+                _write(collection, manifest, batch, timings, chunk_metadata, documents)
                 batch = []
-        _write(collection, manifest, batch, timings, chunk_metadata)
+        _write(collection, manifest, batch, timings, chunk_metadata, documents)
         written = time.perf_counter() - started
         t0 = time.perf_counter()
         load_fresh(settings.lexical_dir, manifest, settings.lexical_tokenizer)
@@ -179,14 +185,14 @@ def build(data_dir: Path, total: int) -> dict[str, Any]:
 
 
 def _write(collection: Any, manifest: Any, batch: list[tuple[Article, list[Chunk], np.ndarray]],
-           timings: dict[str, float], metadata: Any) -> None:
+           timings: dict[str, float], metadata: Any, documents: bool) -> None:
     if not batch:
         return
     t0 = time.perf_counter()
     pairs = [(a, c) for a, chunks, _ in batch for c in chunks]
     collection.add(ids=[c.chunk_id for _, c in pairs],
                    embeddings=np.concatenate([v for _, _, v in batch]),
-                   documents=[c.text for _, c in pairs],
+                   documents=[c.text for _, c in pairs] if documents else None,
                    metadatas=[metadata(a, c) for a, c in pairs])
     t1 = time.perf_counter()
     with manifest.batch() as writes:
@@ -230,9 +236,11 @@ def make_queries(settings: Settings, n: int, seed: int = 5) -> list[tuple[str, s
     total = collection.count()
     ids = [f"syn{i // CHUNKS_PER_ARTICLE:07d}#{i % CHUNKS_PER_ARTICLE}"
            for i in rng.sample(range(total), n)]
-    got = collection.get(ids=ids, include=["embeddings", "documents"])
-    by_id = dict(zip(got["ids"], zip(got["documents"], got["embeddings"], strict=True),
-                     strict=True))
+    got = collection.get(ids=ids, include=["embeddings"])
+    with open_manifest(settings) as manifest:
+        texts = {cid: row.text for cid, row in manifest.stored_chunks(ids).items()}
+    by_id = {cid: (texts[cid], vector) for cid, vector in zip(got["ids"], got["embeddings"],
+                                                                strict=True)}
     nrng = np.random.default_rng(seed)
     out = []
     for cid in ids:
@@ -258,13 +266,53 @@ def peak_rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
+def upload(data_dir: Path, batch_articles: int = 1000) -> dict[str, Any]:
+    """Copy the local manifest into the server store of a `chroma run` on the same folder."""
+    from rag.manifest import Manifest
+
+    local = settings_for(data_dir)
+    proc, url = start_server(data_dir)
+    try:
+        server = settings_for(data_dir / "uploader", url)
+        started = time.perf_counter()
+        with Manifest(local.manifest_path) as source, open_manifest(server) as target:
+            entries = source.entries()
+            chunks: dict[str, list[Chunk]] = {}
+            for chunk in source.all_chunks():
+                chunks.setdefault(chunk.article_id, []).append(chunk)
+            ids = sorted(entries)
+            for lo in range(0, len(ids), batch_articles):
+                with target.batch() as writes:
+                    for aid in ids[lo : lo + batch_articles]:
+                        e = entries[aid]
+                        writes.put(article=e.article, content_hash=e.content_hash,
+                                   chunks=chunks.get(aid, []), bands=[],
+                                   duplicate_of=e.duplicate_of)
+                print(f"  {min(lo + batch_articles, len(ids)):,} articles", file=sys.stderr,
+                      flush=True)
+            n = target.count()
+        return {"articles": n[0], "chunks": n[1],
+                "upload_s": round(time.perf_counter() - started, 1)}
+    finally:
+        stop_server(proc)
+
+
 def latency_child(data_dir: Path, chroma_url: str | None, n: int) -> dict[str, Any]:
+    from rag.lexical import load_fresh
     from rag.retrieve import Retriever
 
     settings = settings_for(data_dir, chroma_url)
+    out: dict[str, Any] = {"queries": n}
+    if chroma_url:  # a replica: its caches in a folder of its own
+        settings = settings.with_(data_dir=data_dir / "replica")
+        started = time.perf_counter()
+        with open_manifest(settings) as manifest:
+            mirrored = time.perf_counter()
+            load_fresh(settings.lexical_dir, manifest, settings.lexical_tokenizer)
+        out["replica_mirror_s"] = round(mirrored - started, 1)
+        out["replica_lexical_s"] = round(time.perf_counter() - mirrored, 1)
     queries = make_queries(settings, n)
     embedder = Lookup({q: v for q, _, v in queries})
-    out: dict[str, Any] = {"queries": n}
     for mode in ("hybrid", "dense", "lexical"):
         retriever = Retriever(settings, embedder=embedder, mode=mode)
         t0 = time.perf_counter()
@@ -311,6 +359,15 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"chroma run did not start (see {data_dir / 'chroma-server.log'})")
 
 
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def latency(data_dir: Path, server: bool, n: int) -> dict[str, Any]:
     proc, url = start_server(data_dir) if server else (None, None)
     try:
@@ -325,28 +382,30 @@ def latency(data_dir: Path, server: bool, n: int) -> dict[str, Any]:
             out["server_peak_rss_mb"] = round(peak_rss_mb(proc.pid), 0)
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_server(proc)
     return {"mode": "server" if server else "embedded", **out,
             "loadavg_1m": os.getloadavg()[0]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("command", choices=["build", "latency", "latency-child"])
+    p.add_argument("command", choices=["build", "upload", "latency", "latency-child"])
     p.add_argument("--data-dir", type=Path, required=True)
     p.add_argument("--chunks", type=int, default=100_000)
     p.add_argument("--queries", type=int, default=300)
     p.add_argument("--server", action="store_true", help="query through `chroma run`")
+    p.add_argument("--no-documents", action="store_true",
+                   help="build: chunk texts in the manifest only, not also in Chroma (retrieval "
+                   "never reads them there; Chroma's full-text index of them took ~40%% of its "
+                   "add time at 10k chunks)")
     p.add_argument("--chroma-url", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.command == "build":
         args.data_dir.mkdir(parents=True, exist_ok=True)
-        print(json.dumps({"build": str(args.data_dir), **build(args.data_dir, args.chunks)}))
+        print(json.dumps({"build": str(args.data_dir), "documents": not args.no_documents,
+                          **build(args.data_dir, args.chunks, not args.no_documents)}))
+    elif args.command == "upload":
+        print(json.dumps({"upload": str(args.data_dir), **upload(args.data_dir)}))
     elif args.command == "latency":
         print(json.dumps(latency(args.data_dir, args.server, args.queries)))
     else:

@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import socket
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ class EmbedWorker:
 
     def embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         return self.embedder.embed(texts, is_query)
+
+    def cpu_seconds(self) -> float:
+        """CPU time this worker has used (bench/ray_scale.py: cost per chunk)."""
+        return time.process_time()
 
 
 def worker_env(threads: int) -> dict[str, str]:
@@ -201,6 +206,10 @@ class RayEmbedder(Embedder):
                     f"the driver {self.name} ({self.dim}): install the same model on every node.")
 
     # ---------------------------------------------------------------- lifetime
+    def cpu_seconds(self) -> float:
+        """CPU time of all workers so far (a restarted worker starts from 0)."""
+        return float(sum(self._call(lambda a: a.cpu_seconds.remote())))
+
     def worker_pids(self) -> list[tuple[str, int]]:
         """(host, pid) of each worker now (a restarted worker has a new pid)."""
         return [(i.host, i.pid) for i in self._call(lambda a: a.info.remote())]
