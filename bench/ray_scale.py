@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import resource
@@ -205,11 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         local.embed(["暖機 warm-up"])
         texts = stored_texts(records, local)
         if args.address:
-            ray.init(address=args.address, log_to_driver=False, logging_level="WARNING")
+            ray.init(address=args.address, log_to_driver=False, logging_level=logging.WARNING)
         else:
             ray.init(address="local", num_cpus=max(cpus, max(workers) * args.threads),
                      include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
-                     log_to_driver=False, logging_level="WARNING",
+                     log_to_driver=False, logging_level=logging.WARNING,
                      _system_config=LOCAL_SYSTEM_CONFIG)
         rows: list[dict[str, Any]] = []
         vectors: dict[str, np.ndarray] = {}

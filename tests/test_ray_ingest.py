@@ -1,10 +1,12 @@
 """Ingest with the embedding spread over Ray workers (`rag ingest --ray`), on a local Ray instance:
 the same chunks as a plain ingest; a killed worker and a killed driver lose, duplicate and orphan
-nothing (chunk ids compared between Chroma and the manifest, and with a plain ingest's)."""
+nothing (chunk ids compared between Chroma and the manifest, and with a plain ingest's); the same
+against a `chroma run` server, read by two replicas with their own cache folders."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -13,13 +15,14 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, make_settings
+from test_chroma_server import ChromaServer
 
 import ingest.index as index
 from ingest.index import Ingestor
@@ -27,6 +30,7 @@ from ingest.ray_embed import RayEmbedder
 from rag import store
 from rag.config import Settings
 from rag.manifest import open_manifest
+from rag.retrieve import Retriever
 
 pytestmark = pytest.mark.slow
 SMALL_BATCH = 8  # chunks per ingest batch here: the 41 corpus chunks make several batches
@@ -38,7 +42,7 @@ def ray_address() -> Iterator[str]:
     import ray
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             object_store_memory=100 * 1024 * 1024, logging_level="WARNING")
+             object_store_memory=100 * 1024 * 1024, logging_level=logging.WARNING)
     try:
         yield str(ray.get_runtime_context().gcs_address)
     finally:
@@ -163,24 +167,25 @@ def alive(pid: int) -> bool:
         return f.read().rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
-def test_sigkill_of_the_driver_midway_then_rerun_is_complete(
-        tmp_path: Path, ray_address: str, reference: Any) -> None:
-    data_dir = tmp_path / "rag"
-    settings = make_settings(data_dir)
+def kill_driver_midway(tmp_path: Path, ray_address: str, settings: Settings,
+                       committed: Callable[[], int]) -> None:
+    """`rag ingest --ray ADDRESS` in a subprocess, SIGKILLed once `committed()` (the articles
+    its manifest has committed) is at least 1; its Ray workers must die with it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False", PYTHONPATH=str(ROOT),
-               RAG_DATA_DIR=str(data_dir))
-    proc = subprocess.Popen(  # `rag ingest --ray ADDRESS`, killed after its first commit
+               RAG_DATA_DIR=str(settings.data_dir), RAG_COLLECTION=settings.collection,
+               **({"RAG_CHROMA_URL": settings.chroma_url} if settings.chroma_url else {}))
+    proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(CORPUS), ray_address, str(SMALL_BATCH)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
         workers = json.loads(proc.stdout.readline() or "[]")
         assert len(workers) == 2, "the driver did not start its workers"
-        committed, deadline = 0, time.monotonic() + 120
+        done, deadline = 0, time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            committed = committed_articles(settings.manifest_path)
-            if committed >= 1:
+            done = committed()
+            if done >= 1:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the driver finished before it could be killed"
@@ -190,12 +195,18 @@ def test_sigkill_of_the_driver_midway_then_rerun_is_complete(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == -signal.SIGKILL and 1 <= committed < 5
+    assert proc.returncode == -signal.SIGKILL and 1 <= done < 5
     deadline = time.monotonic() + 30  # Ray ends the actors of a dead driver
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(pid) for pid in workers), "workers outlived their driver"
 
+
+def test_sigkill_of_the_driver_midway_then_rerun_is_complete(
+        tmp_path: Path, ray_address: str, reference: Any) -> None:
+    settings = make_settings(tmp_path / "rag")
+    kill_driver_midway(tmp_path, ray_address, settings,
+                       lambda: committed_articles(settings.manifest_path))
     with RayEmbedder.start(settings, address=ray_address, workers=2) as embedder:
         summary = Ingestor(settings, embedder=embedder, progress=False).run([CORPUS])
     assert summary.ok and len(summary.added) + len(summary.unchanged) == 5
@@ -222,3 +233,39 @@ def test_ingest_does_not_need_ray_and_says_how_to_get_it(tmp_path: Path) -> None
     assert 'pip install -e ".[distributed]"' in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "rag").exists()  # refused before anything was touched
+
+
+def server_articles(settings: Settings) -> int:
+    """Articles committed on the server, read through a manifest of the test's own."""
+    probe = settings.with_(data_dir=settings.data_dir.parent / "probe")
+    with open_manifest(probe) as manifest:
+        return manifest.count()[0]
+
+
+def test_server_mode_killed_driver_and_worker_then_two_replicas(
+        tmp_path: Path, ray_address: str, reference: Any, embedder: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against `chroma run`: the driver SIGKILLed midway, then a run whose worker is SIGKILLed;
+    Chroma and the server-side manifest hold every chunk once, and two replicas with their own
+    cache folders return the same passages."""
+    (tmp_path / "chroma").mkdir()
+    server = ChromaServer(tmp_path / "chroma").start()
+    try:
+        writer = make_settings(tmp_path / "writer", chroma_url=server.url, collection="ray")
+        kill_driver_midway(tmp_path, ray_address, writer, lambda: server_articles(writer))
+        monkeypatch.setattr(index, "FLUSH_CHUNKS", SMALL_BATCH)
+        with KillingEmbedder.start(writer, address=ray_address, workers=2) as remote:
+            summary = Ingestor(writer, embedder=remote, progress=False).run([CORPUS])
+            assert isinstance(remote, KillingEmbedder) and remote.killed is not None
+        assert summary.ok and len(summary.unchanged) >= 1
+        assert len(summary.added) + len(summary.unchanged) == 5
+        assert_complete(writer, reference[0])
+        results = []
+        for name in ("replica-1", "replica-2"):
+            replica = writer.with_(data_dir=tmp_path / name)
+            retriever = Retriever(replica, embedder=embedder)
+            results.append([[(p.chunk_id, round(p.score, 6)) for p in retriever.retrieve(q, k=5)]
+                            for q in ("檳城吸引了多少家跨國公司進駐？", "高雄何時加入 IURC？")])
+        assert results[0] == results[1] and all(results[0])
+    finally:
+        server.stop()
