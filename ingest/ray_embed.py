@@ -4,7 +4,8 @@
 driver still reads, chunks, de-duplicates and alone writes to the store (so the pending marks,
 the reconcile at start and the writer lease are unchanged); only the vectors come from the
 workers. Each embed() call is cut into pieces that go to whichever worker is free, at most
-IN_FLIGHT pieces queued per worker, and the vectors come back in input order.
+IN_FLIGHT pieces queued per worker, and the vectors come back in input order. Being `remote`,
+it lets the Ingestor read and chunk the next batch while the workers embed this one.
 
 A worker that dies (a killed process, a lost node) is restarted by Ray and its pieces are sent
 again, up to RESTARTS times; after that the call raises ModelError, nothing of the batch has been
@@ -99,6 +100,8 @@ def _ray() -> Any:
 class RayEmbedder(Embedder):
     """An Embedder whose embed() runs on Ray actors; build it with `RayEmbedder.start(...)`
     and close it (or use it as a context manager) to stop the workers."""
+
+    remote = True  # the Ingestor reads and chunks the next batch while the workers embed
 
     def __init__(self, local: Embedder, actors: list[Any], owns_ray: bool) -> None:
         super().__init__(local.batch_size)

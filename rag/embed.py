@@ -23,6 +23,7 @@ class Embedder(ABC):
 
     name: str  # recorded in the collection; a different name means different vectors
     max_tokens: int = 512
+    remote: bool = False  # embed() runs in other processes (Ray): the ingest overlaps it
 
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = max(1, batch_size)

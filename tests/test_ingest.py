@@ -492,6 +492,8 @@ def test_a_misspelled_model_fails_before_a_rebuild_touches_anything(small: Any,
 class FailingEmbedder:
     """The real embedder until its `fail_at`-th embed call (the probe is the first)."""
 
+    remote = False  # Embedder's capability: embed() runs in this process
+
     def __init__(self, inner: Any, fail_at: int) -> None:
         self.inner, self.fail_at, self.calls = inner, fail_at, 0
         self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
