@@ -119,9 +119,15 @@ class RayEmbedder(Embedder):
         start `workers` actors of `threads` threads each (None: as many as its CPUs allow)."""
         ray = _ray()
         threads = max(1, threads)
-        owns = _connect(ray, address)
+        owns = _connect(ray, address, (workers or 0) * threads)
         try:
-            n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            n = workers or max(1, cpus // threads)
+            if n * threads > cpus:  # Ray would wait forever for the CPUs of the last workers
+                raise ConfigError(
+                    f"Ray 叢集只有 {cpus} 個 CPU，{n} 個工作程序 × {threads} 執行緒放不下；請減少 "
+                    f"--ray-workers 或加入節點。 The Ray cluster has {cpus} CPUs, too few for "
+                    f"{n} workers of {threads} threads: pass fewer --ray-workers or add nodes.")
             remote = ray.remote(EmbedWorker).options(
                 num_cpus=threads, max_restarts=RESTARTS, max_task_retries=RESTARTS,
                 runtime_env={"env_vars": worker_env(threads)})
@@ -239,15 +245,17 @@ class RayEmbedder(Embedder):
         self.close()
 
 
-def _connect(ray: Any, address: str | None) -> bool:
-    """ray.init at `address`, or a new local instance; False when Ray was already initialised
-    by the caller (who then also ends it)."""
+def _connect(ray: Any, address: str | None, cpus_wanted: int = 0) -> bool:
+    """ray.init at `address`, or a new local instance (with at least `cpus_wanted` CPUs: more
+    workers than cores is the caller's choice); False when Ray was already initialised by the
+    caller (who then also ends it)."""
     if ray.is_initialized():
         return False
     target = address or LOCAL
     try:
         if target == LOCAL:
-            ray.init(address=LOCAL, num_cpus=os.cpu_count() or 1, include_dashboard=False,
+            ray.init(address=LOCAL, num_cpus=max(os.cpu_count() or 1, cpus_wanted),
+                     include_dashboard=False,
                      object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False,
                      logging_level=logging.WARNING, _system_config=LOCAL_SYSTEM_CONFIG)
         else:

@@ -269,3 +269,11 @@ def test_server_mode_killed_driver_and_worker_then_two_replicas(
         assert results[0] == results[1] and all(results[0])
     finally:
         server.stop()
+
+
+def test_more_workers_than_the_cluster_has_cpus_is_a_clear_error(
+        tmp_path: Path, ray_address: str) -> None:
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="too few for 3 workers"):  # instead of waiting forever
+        RayEmbedder.start(make_settings(tmp_path / "rag"), address=ray_address, workers=3)
