@@ -2,6 +2,7 @@
 and peak memory at 100k and 1M chunks, embedded Chroma and a `chroma run` server.
 
     python bench/scale.py build --chunks 100000 --data-dir /work/cache/scale-100k
+    python bench/scale.py build --chunks 1000000 --no-documents --resume --data-dir ...  # killed
     python bench/scale.py latency --data-dir /work/cache/scale-100k            # embedded
     python bench/scale.py upload --data-dir /work/cache/scale-100k    # once, for server mode
     python bench/scale.py latency --data-dir /work/cache/scale-100k --server   # chroma run
@@ -117,9 +118,13 @@ def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def articles(synth: Synth, total: int, seed: int = 3
+def articles(synth: Synth, total: int, seed: int = 3, skip: int = 0
              ) -> Iterator[tuple[Article, list[Chunk], np.ndarray]]:
-    """(article, its chunks, their vectors) until `total` chunks, in batches of articles."""
+    """(article, its chunks, their vectors) until `total` chunks, in batches of articles; the
+    first `skip` chunks (whole batches) are drawn but not yielded, so that a resumed build
+    writes exactly what an uninterrupted one would have."""
+    if skip % WRITE_BATCH:
+        raise ValueError(f"skip must be a multiple of {WRITE_BATCH} chunks, not {skip}")
     rng = np.random.default_rng(seed)
     day0 = np.datetime64("2022-01-01")
     per_batch = WRITE_BATCH // CHUNKS_PER_ARTICLE
@@ -129,6 +134,9 @@ def articles(synth: Synth, total: int, seed: int = 3
         ids = synth.chunk_words(rng, n_art * CHUNKS_PER_ARTICLE)
         vectors = unit_vectors(rng, n_art * CHUNKS_PER_ARTICLE)
         days = rng.integers(0, 3 * 365, n_art)
+        if made < skip:  # the same draws (so later batches match), no texts or articles
+            made += n_art * CHUNKS_PER_ARTICLE
+            continue
         for a in range(n_art):
             aid = f"syn{(made // CHUNKS_PER_ARTICLE) + a:07d}"
             texts = [synth.text(ids[a * CHUNKS_PER_ARTICLE + c])
@@ -153,44 +161,69 @@ def settings_for(data_dir: Path, chroma_url: str | None = None) -> Settings:
                                        chroma_url=chroma_url)
 
 
-def build(data_dir: Path, total: int, documents: bool = True) -> dict[str, Any]:
-    """Chroma first, then the manifest, per batch (the ingest's order), then BM25."""
+def build(data_dir: Path, total: int, documents: bool = True, resume: bool = False
+          ) -> dict[str, Any]:
+    """Chroma first, then the manifest, per batch (the ingest's order), then BM25. With
+    `resume`, a killed build goes on from the manifest's chunk count (a multiple of the batch):
+    Chroma may hold one batch more (killed between its add and the manifest's), so batches it
+    already has are upserted; a 1M build takes about an hour on 2 busy cores."""
     from ingest.index import chunk_metadata
     from rag.lexical import load_fresh
 
     settings = settings_for(data_dir)
-    store.drop_collection(settings)
-    settings.manifest_path.unlink(missing_ok=True)
+    done = resumable(settings) if resume else 0
+    if not done:
+        store.drop_collection(settings)
+        settings.manifest_path.unlink(missing_ok=True)
     started = time.perf_counter()
     collection = store.open_collection(settings, MODEL, lambda: DIM)
+    in_chroma = collection.count() if done else 0
     synth = Synth()
     timings = {"chroma_s": 0.0, "manifest_s": 0.0}
     with open_manifest(settings) as manifest:
         batch: list[tuple[Article, list[Chunk], np.ndarray]] = []
-        for item in articles(synth, total):
+        written_chunks = done
+        for item in articles(synth, total, skip=done):
             batch.append(item)
             if sum(len(c) for _, c, _ in batch) >= WRITE_BATCH:
-                _write(collection, manifest, batch, timings, chunk_metadata, documents)
+                _write(collection, manifest, batch, timings, chunk_metadata, documents,
+                       upsert=written_chunks < in_chroma)
+                written_chunks += sum(len(c) for _, c, _ in batch)
                 batch = []
-        _write(collection, manifest, batch, timings, chunk_metadata, documents)
+        _write(collection, manifest, batch, timings, chunk_metadata, documents,
+               upsert=written_chunks < in_chroma)
         written = time.perf_counter() - started
         t0 = time.perf_counter()
         load_fresh(settings.lexical_dir, manifest, settings.lexical_tokenizer)
         lexical_s = time.perf_counter() - t0
         n_articles, n_chunks = manifest.count()
-    return {"chunks": n_chunks, "articles": n_articles, "write_s": round(written, 1),
-            "chroma_s": round(timings["chroma_s"], 1),
+    return {"chunks": n_chunks, "articles": n_articles, "resumed_from": done,
+            "write_s": round(written, 1), "chroma_s": round(timings["chroma_s"], 1),
             "manifest_s": round(timings["manifest_s"], 1), "lexical_s": round(lexical_s, 1),
             "peak_rss_mb": round(peak_rss_mb(), 0)}
 
 
+def resumable(settings: Settings) -> int:
+    """Chunks a killed build left in both the manifest and Chroma (0: start afresh)."""
+    if not settings.manifest_path.exists() or not store.exists(settings, COLLECTION):
+        return 0
+    with open_manifest(settings) as manifest:
+        chunks = manifest.count()[1]
+    if chunks % WRITE_BATCH or store.read_collection(settings).count() < chunks:
+        raise SystemExit(f"{settings.data_dir}: {chunks:,} chunks in the manifest is not a "
+                         "whole number of batches or more than Chroma holds; build without "
+                         "--resume to start again")
+    return chunks
+
+
 def _write(collection: Any, manifest: Any, batch: list[tuple[Article, list[Chunk], np.ndarray]],
-           timings: dict[str, float], metadata: Any, documents: bool) -> None:
+           timings: dict[str, float], metadata: Any, documents: bool,
+           upsert: bool = False) -> None:
     if not batch:
         return
     t0 = time.perf_counter()
     pairs = [(a, c) for a, chunks, _ in batch for c in chunks]
-    collection.add(ids=[c.chunk_id for _, c in pairs],
+    (collection.upsert if upsert else collection.add)(ids=[c.chunk_id for _, c in pairs],
                    embeddings=np.concatenate([v for _, _, v in batch]),
                    documents=[c.text for _, c in pairs] if documents else None,
                    metadatas=[metadata(a, c) for a, c in pairs])
@@ -398,12 +431,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="build: chunk texts in the manifest only, not also in Chroma (retrieval "
                    "never reads them there; Chroma's full-text index of them took ~40%% of its "
                    "add time at 10k chunks)")
+    p.add_argument("--resume", action="store_true",
+                   help="build: go on from where a killed build of the same folder stopped")
     p.add_argument("--chroma-url", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.command == "build":
         args.data_dir.mkdir(parents=True, exist_ok=True)
         print(json.dumps({"build": str(args.data_dir), "documents": not args.no_documents,
-                          **build(args.data_dir, args.chunks, not args.no_documents)}))
+                          **build(args.data_dir, args.chunks, not args.no_documents,
+                                  args.resume)}))
     elif args.command == "upload":
         print(json.dumps({"upload": str(args.data_dir), **upload(args.data_dir)}))
     elif args.command == "latency":
