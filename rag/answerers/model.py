@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -111,7 +111,7 @@ def _tree_arrays(trees: Sequence[Mapping[str, Sequence[float]]]) -> dict[str, np
         left[t, :k] = np.where(np.asarray(tree["left"]) < 0, own, tree["left"])
         right[t, :k] = np.where(np.asarray(tree["right"]) < 0, own, tree["right"])
         value[t, :k] = tree["value"]
-    depth = max((int(t.get("depth", width)) for t in trees), default=0)
+    depth = max((int(cast(float, t.get("depth", width))) for t in trees), default=0)
     return {"feature": np.maximum(feature, 0), "threshold": threshold, "left": left,
             "right": right, "value": value, "depth": np.asarray(depth)}
 
