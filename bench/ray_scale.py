@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 
 from ingest.index import Ingestor  # noqa: E402
 from rag.config import Settings, prepare_process_env, shipped_corpus_dir  # noqa: E402
-from rag.embed import Embedder, get_embedder  # noqa: E402
+from rag.embed import Embedder, Wrapper, get_embedder  # noqa: E402
 from rag.text import split_sentences  # noqa: E402
 
 SENTENCES_PER_ARTICLE = 14
@@ -77,24 +77,16 @@ def write_articles(path: Path, chunks: int, seed: int = 7) -> Path:
     return path
 
 
-class Clocked(Embedder):
+class Clocked(Wrapper):
     """Another embedder, with the seconds its embed() calls took."""
 
     def __init__(self, inner: Embedder) -> None:
-        super().__init__(inner.batch_size)
-        self.inner, self.seconds = inner, 0.0
-        self.name, self.max_tokens = inner.name, inner.max_tokens
+        super().__init__(inner)
+        self.seconds = 0.0
         self.remote = inner.remote  # a RayEmbedder's batches still overlap the driver's work
 
     def _embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         return self.embed(texts, is_query)
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def count_tokens(self, text: str, is_query: bool = False) -> int:
-        return self.inner.count_tokens(text, is_query)
 
     def embed(self, texts: Sequence[str], is_query: bool = False) -> np.ndarray:
         started = time.perf_counter()

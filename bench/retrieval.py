@@ -40,7 +40,7 @@ from drcd import (  # noqa: E402
 
 from rag import store  # noqa: E402
 from rag.config import Settings, shipped_corpus_dir  # noqa: E402
-from rag.embed import Embedder, get_embedder  # noqa: E402
+from rag.embed import Embedder, Wrapper, get_embedder  # noqa: E402
 from rag.manifest import ManifestStore, open_manifest  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.schema import Article, Chunk  # noqa: E402
@@ -72,26 +72,13 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 # ---------------------------------------------------------------- embedders
 
 
-class CachedEmbedder(Embedder):
+class CachedEmbedder(Wrapper):
     """Our embedder with remembered query vectors: variants reuse them, timings exclude them."""
 
     def __init__(self, inner: Embedder) -> None:
-        super().__init__(inner.batch_size)
-        self.inner = inner
-        self.name = inner.name
-        self.max_tokens = inner.max_tokens
+        super().__init__(inner)
         self.cache: dict[str, np.ndarray] = {}
         self.seconds: list[float] = []  # one per embedded (not cached) query
-
-    def _embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self.inner._embed_batch(texts, is_query)
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def count_tokens(self, text: str, is_query: bool = False) -> int:
-        return self.inner.count_tokens(text, is_query)
 
     def embed_query(self, text: str) -> np.ndarray:
         if text not in self.cache:

@@ -56,6 +56,26 @@ class Embedder(ABC):
         return self.embed([text], is_query=True)[0]
 
 
+class Wrapper(Embedder):
+    """Another embedder with something added (a cache, a clock, a thread log): name, limits,
+    dimension, token counts and batches are the inner one's."""
+
+    def __init__(self, inner: Embedder) -> None:
+        super().__init__(inner.batch_size)
+        self.inner = inner
+        self.name, self.max_tokens = inner.name, inner.max_tokens
+
+    def _embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self.inner._embed_batch(texts, is_query)
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def count_tokens(self, text: str, is_query: bool = False) -> int:
+        return self.inner.count_tokens(text, is_query)
+
+
 def get_embedder(settings: Settings) -> Embedder:
     """The configured backend; `sentence-transformers:<name or path>` selects that family."""
     spec = settings.embed_model

@@ -16,29 +16,17 @@ from test_ingest import SENTENCES, SMALL, assert_consistent, write_article
 
 import ingest.index as index
 from ingest.index import Ingestor
-from rag.embed import Embedder
+from rag.embed import Embedder, Wrapper
 
 
-class Remote(Embedder):
+class Remote(Wrapper):
     """The real model, declared remote; notes the thread each embed() ran on."""
 
     remote = True
 
     def __init__(self, inner: Embedder) -> None:
-        super().__init__(inner.batch_size)
-        self.inner = inner
-        self.name, self.max_tokens = inner.name, inner.max_tokens
+        super().__init__(inner)
         self.threads: list[str] = []
-
-    def _embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self.inner._embed_batch(texts, is_query)
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def count_tokens(self, text: str, is_query: bool = False) -> int:
-        return self.inner.count_tokens(text, is_query)
 
     def embed(self, texts: Sequence[str], is_query: bool = False) -> np.ndarray:
         self.threads.append(threading.current_thread().name)

@@ -9,18 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embed import Embedder
+from rag.embed import Embedder, Wrapper
 from rag.schema import Passage
 
 
-class CachedEmbedder(Embedder):
+class CachedEmbedder(Wrapper):
     """The product's embedder with a memory of every text it embedded (saved with `save`)."""
 
     def __init__(self, inner: Embedder, path: Path) -> None:
-        super().__init__(inner.batch_size)
-        self.inner = inner
-        self.name = inner.name
-        self.max_tokens = inner.max_tokens
+        super().__init__(inner)
         self.path = path
         self._vectors: dict[tuple[bool, str], np.ndarray] = {}
         self._dirty = False
@@ -29,16 +26,6 @@ class CachedEmbedder(Embedder):
                 keys = json.loads(str(data["keys"]))
                 for (is_query, text), vec in zip(keys, data["vectors"], strict=True):
                     self._vectors[(bool(is_query), text)] = vec
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    def count_tokens(self, text: str, is_query: bool = False) -> int:
-        return self.inner.count_tokens(text, is_query)
-
-    def _embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self.inner._embed_batch(texts, is_query)
 
     def embed(self, texts: Sequence[str], is_query: bool = False) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if (is_query, t) not in self._vectors))
