@@ -46,12 +46,12 @@ def test_numbers_match_whole_not_inside_longer_numbers() -> None:
 
 
 def test_slot_features_find_the_text_around_the_question_word() -> None:
-    q = analyse("陸特和漢斯雷頓開創了哪一地區對梵語的學術研究？")
+    q = analyse("林老師和陳教授開創了哪一地區對陶瓷的學術研究？")
     left, right = features._around_ask(q)
-    assert left.endswith("开创了") and right.startswith("对梵语")
-    assert features._slot(left, right, fold("陸特和漢斯雷頓開創了歐洲對梵語的學術研究。")) == \
+    assert left.endswith("开创了") and right.startswith("对陶瓷")
+    assert features._slot(left, right, fold("林老師和陳教授開創了亞洲對陶瓷的學術研究。")) == \
         (1.0, 1.0, 1.0)
-    assert features._slot(left, right, fold("梵語是印度的古典語言。"))[2] == 0.0
+    assert features._slot(left, right, fold("陶瓷是常見的日用器物。"))[2] == 0.0
 
 
 def test_table_has_one_row_per_sentence_and_named_columns() -> None:
@@ -108,10 +108,10 @@ def test_missing_or_damaged_model_file_says_how_to_rebuild(tmp_path: Path) -> No
 
 
 def test_span_candidates_hold_the_answer_and_stay_inside_the_sentence() -> None:
-    sentence = "1789年，陸特和漢斯雷頓開創了歐洲對梵語的學術研究。"
-    found = short.spans(analyse("陸特和漢斯雷頓開創了哪一地區對梵語的學術研究？"), sentence)
+    sentence = "1905年，林老師和陳教授開創了亞洲對陶瓷的學術研究。"
+    found = short.spans(analyse("林老師和陳教授開創了哪一地區對陶瓷的學術研究？"), sentence)
     texts = {sentence[a:b] for a, b in found.offsets}
-    assert "歐洲" in texts and "1789年" in texts
+    assert "亞洲" in texts and "1905年" in texts
     assert found.matrix.shape == (len(found.offsets), len(short.SPAN_FEATURES))
     assert all(0 <= a < b <= len(sentence) for a, b in found.offsets)
     assert not any(t.startswith("，") or t.endswith("。") for t in texts)

@@ -282,7 +282,7 @@ _ASK_WORD = re.compile(r"什么|甚么|哪|谁|几|多少|何")
 
 
 def _around_ask(query: Query) -> tuple[str, str]:
-    """The question's content before and after its question word (哪一地區對梵語 -> "", 對梵語
+    """The question's content before and after its question word (哪一地區對陶瓷 -> "", 對陶瓷
     with the category dropped): the answering sentence tends to hold both, the answer between."""
     q = _NON_WORD.sub("", fold(query.text))
     m = _ASK_WORD.search(q)
