@@ -21,6 +21,7 @@ from rag.config import Settings, prepare_process_env
 from train.fit import auc, fit
 from train.learn import (
     Options,
+    all_quoted_holds,
     by_split,
     choose_threshold,
     crossfit_probs,
@@ -41,9 +42,10 @@ from train.samples import Sample, best_f1, exact
 
 log = logging.getLogger(__name__)
 # The refusal threshold is the lowest at which validation negatives are refused at these
-# rates: above the issue's targets (90% / 85%) with room for the test split to differ.
-REFUSE_REMOVED = 0.93
-REFUSE_SWAPPED = 0.90
+# rates: the issue's targets (90% / 85%) plus room for other data to differ (CMRC's swapped
+# questions were refused 7 points less often on test than on validation in one run).
+REFUSE_REMOVED = 0.92
+REFUSE_SWAPPED = 0.88
 # Candidate quoting policies: the runner-up sentence is quoted too when the selector rates it
 # at least this share of the best (1.01: never).
 NEAR_BEST = (1.01, 0.8, 0.6, 0.4)
@@ -119,9 +121,10 @@ def _judge(near_best: float, train_: list[Sample], valid: list[Sample],
     aucs = {k: round(auc(yv, m.predict(xv)), 4) for k, m in fitted.items()}
     kind = max(aucs, key=aucs.__getitem__)
     pv = fitted[kind].predict(xv)
+    holds = all_quoted_holds(valid, probs["validation"], near_best)
     threshold, curve = choose_threshold(valid, probs["validation"], pv, REFUSE_REMOVED,
-                                        REFUSE_SWAPPED, near_best)
-    o = outcomes(valid, probs["validation"], pv, threshold, near_best)["all/answerable"]
+                                        REFUSE_SWAPPED, holds)
+    o = outcomes(valid, probs["validation"], pv, threshold, holds)["all/answerable"]
     quotes = [len(quoted(reading(s, p), s.query, s.case.passages, near_best))
               for s, p, pa in zip(valid, probs["validation"], pv, strict=True)
               if s.case.answerable and pa >= threshold]
@@ -135,7 +138,8 @@ def _figures(samples: Sequence[Sample], probs: Sequence[np.ndarray], p_answer: n
              threshold: float, near_best: float, spanner: Model) -> dict[str, Any]:
     """What the product does on these cases: answered / holds gold per dataset and kind,
     the selector's top-1, and short-answer EM / char F1 (refused questions score 0)."""
-    out: dict[str, Any] = {"outcomes": outcomes(samples, probs, p_answer, threshold, near_best)}
+    holds = all_quoted_holds(samples, probs, near_best)
+    out: dict[str, Any] = {"outcomes": outcomes(samples, probs, p_answer, threshold, holds)}
     spans: dict[str, list[tuple[float, float, bool]]] = {}
     for s, p, pa in zip(samples, probs, p_answer, strict=True):
         if not s.case.answerable:

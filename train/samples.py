@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answerers.evidence import sentence_units
+from rag.answerers.evidence import distinct_units
 from rag.answerers.features import Table, table
 from rag.answerers.question import Query, analyse
 from rag.answerers.reader import similarities
@@ -29,7 +29,7 @@ class Sample:
 
 def sample(case: Case, embedder: Embedder | None, cache: dict[str, np.ndarray]) -> Sample:
     passages = list(case.passages)
-    units = sentence_units(passages)
+    units = distinct_units(passages)
     sims = similarities(embedder, case.question, passages, units, cache)
     query = analyse(case.question)
     tab = table(query, passages, units, [float(s) for s in sims])

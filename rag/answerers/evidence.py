@@ -51,6 +51,23 @@ def sentence_units(passages: Sequence[Passage]) -> list[tuple[int, Span]]:
             if len(s.text) >= MIN_SENTENCE_CHARS]
 
 
+def distinct_units(passages: Sequence[Passage]) -> list[tuple[int, Span]]:
+    """`sentence_units` without a sentence an earlier (better-ranked) passage already showed:
+    overlapping chunks repeat their edge sentences, and a sentence shown twice was its own
+    runner-up to the learned reader (g001: p_second 0.913 for the same sentence)."""
+    kept: list[tuple[int, Span]] = []
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for n, s in sentence_units(passages):
+        p = passages[n - 1]
+        lo, hi = p.start + s.start, p.start + s.end
+        ranges = seen.setdefault(p.article_id, [])
+        if any(a <= lo and hi <= b for a, b in ranges):
+            continue
+        ranges.append((lo, hi))
+        kept.append((n, s))
+    return kept
+
+
 def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Span]],
            sims: Sequence[float]) -> Evidence:
     """Features for every (passage number, sentence) in `units`, in that order."""

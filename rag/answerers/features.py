@@ -23,7 +23,7 @@ _NEIGHBOUR = ("own", "bigram", "lcs", "slot", "con_own")
 SENTENCE_FEATURES = (
     "own", "near", "ctx", "own_rel", "near_rel",
     "bigram", "bigram_near", "bigram_rel", "lcs", "lcs_rel", "slot_left", "slot_right", "slot",
-    "new_number",
+    "new_number", "new_quantity",
     "con_n", "con_own", "con_near", "con_ctx", "con_conflict", "con_swap", "con_swap_near",
     "sim", "sim_rel", "cue", "unit", "names", "typed",
     "novelty", "length", "position", "rank", "score", "score_rel", "dense", "lexical_rel",
@@ -32,9 +32,9 @@ SENTENCE_FEATURES = (
     # often follows the sentence that restates the question
     *(f"{side}_{f}" for side in ("prev", "next") for f in _NEIGHBOUR),
 )
-_BEST = ("own", "near", "ctx", "bigram", "lcs", "slot", "new_number", "con_own", "con_near",
-         "con_ctx", "con_conflict", "con_swap", "con_swap_near", "sim", "cue", "unit", "names",
-         "typed", "novelty", "rank", "score", "dense")
+_BEST = ("own", "near", "ctx", "bigram", "lcs", "slot", "new_number", "new_quantity", "con_own",
+         "con_near", "con_ctx", "con_conflict", "con_swap", "con_swap_near", "sim", "cue", "unit",
+         "names", "typed", "novelty", "rank", "score", "dense")
 # One row per question: the best sentence's features, the margins to the runner-up and what
 # the shown passages as a whole lack.
 ANSWER_FEATURES = (
@@ -201,6 +201,7 @@ def table(query: Query, passages: Sequence[Passage], units: list[tuple[int, Span
             _weighted_share(bigrams, idf, folded[i]), _weighted_share(bigrams, idf, windows[i]),
             0.0, _lcs(q_content, folded[i]), 0.0, *_slot(ql, qr, folded[i]),
             _new_number(folded[i], q_digits),
+            _new_quantity(folded[i], q_digits, query.units),
             float(len(cons)), _share(cons, folded[i]), _share(cons, windows[i]),
             _share(cons, ctx), conflict(cons, windows[i]),
             substituted(cons, q_folded, folded[i]), substituted(cons, q_folded, windows[i]),
@@ -318,6 +319,23 @@ def _longest(part: str, sentence: str, suffix: bool) -> tuple[int, int]:
         if at >= 0:
             return k, at + k if suffix else at
     return 0, -1
+
+
+_QUANTITY = re.compile(r"(?<![\d,.])\d[\d,.]*(?![\d,.])|[一二两三四五六七八九十百千万亿]{2,}")
+
+
+def _new_quantity(folded_sentence: str, asked: set[str], units: Sequence[str]) -> float:
+    """1.0 when the sentence has an amount the question does not: a number that is not a
+    year or a date (a population is not "2025年3月"), unless years are what it asks (幾年)."""
+    for m in _QUANTITY.finditer(folded_sentence):
+        value = m.group(0).replace(",", "")
+        after = folded_sentence[m.end():m.end() + 2].lstrip()
+        if any(after.startswith(u) for u in units):
+            return 1.0
+        if value in asked or _YEAR.fullmatch(value) or after[:1] in ("年", "月", "日", "号"):
+            continue
+        return 1.0
+    return 0.0
 
 
 def _new_number(folded_sentence: str, asked: set[str]) -> float:

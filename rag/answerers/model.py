@@ -94,7 +94,7 @@ def load(name: str, folder: Path = MODELS_DIR) -> Model:
                           "rebuild it with `python -m train`.") from exc
 
 
-def _tree_arrays(trees: Sequence[Mapping[str, Sequence[float]]]) -> dict[str, np.ndarray]:
+def _tree_arrays(trees: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """Trees padded into (n_trees, max_nodes) arrays; a leaf points at itself."""
     width = max((len(t["feature"]) for t in trees), default=1)
     shape = (len(trees), width)

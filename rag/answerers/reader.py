@@ -121,12 +121,20 @@ def _distinct(rows: list[int], units: list[tuple[int, Span]], passages: Sequence
 
 def runner_up(units: list[tuple[int, Span]], passages: Sequence[Passage], probs: np.ndarray,
               best: int) -> int | None:
-    """The best-scored sentence that is not the best one again (overlapping chunks repeat
-    their edge sentences)."""
+    """The best-scored sentence that is not the best one again: not the same text, and not a
+    piece of the same article text (a chunk edge cuts a sentence that the next chunk shows
+    whole)."""
     same = fold(units[best][1].text)
     order = np.argsort(-probs, kind="stable")
     return next((int(i) for i in order if int(i) != best
-                 and fold(units[int(i)][1].text) != same), None)
+                 and fold(units[int(i)][1].text) != same
+                 and not _overlap(units[int(i)], units[best], passages)), None)
+
+
+def _overlap(a: tuple[int, Span], b: tuple[int, Span], passages: Sequence[Passage]) -> bool:
+    pa, pb = passages[a[0] - 1], passages[b[0] - 1]
+    return (pa.article_id == pb.article_id and pa.start + a[1].start < pb.start + b[1].end
+            and pb.start + b[1].start < pa.start + a[1].end)
 
 
 def similarities(embedder: Embedder | None, question: str, passages: Sequence[Passage],
@@ -141,7 +149,7 @@ def similarities(embedder: Embedder | None, question: str, passages: Sequence[Pa
         spans = [s for m, s in units if m == n]
         if not spans:
             continue
-        key = f"{p.chunk_id}:{p.start}:{len(spans)}"
+        key = f"{p.chunk_id}:{p.start}:" + ",".join(str(s.start) for s in spans)
         if key not in cache:
             if len(cache) > 4096:
                 cache.clear()
