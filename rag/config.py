@@ -57,6 +57,7 @@ class Settings:
     # answering
     answerer: str = "auto"
     extractive_threshold: float = 0.4
+    learned_threshold: float | None = None  # None: the one stored with the answerability model
     context_tokens: int = 3000
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -175,7 +176,7 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(value).expanduser()
         if kind == "int":
             return int(value)
-        if kind == "float":
+        if kind in ("float", "float | None"):
             return float(value)
         return str(value) if isinstance(value, str | int | float) else value
     except (TypeError, ValueError) as exc:

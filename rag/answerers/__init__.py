@@ -76,6 +76,8 @@ class Answerer(Protocol):
 REGISTRY: dict[str, str] = {
     "openai": "rag.answerers.openai:OpenAIAnswerer",
     "extractive": "rag.answerers.extractive:ExtractiveAnswerer",
+    # never `auto`: extractive is always configured and comes first (README "Answerers")
+    "learned": "rag.answerers.learned:LearnedAnswerer",
 }
 FALLBACK = "extractive"  # answers when an LLM backend fails; needs nothing but the index
 

@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--llm", metavar="NAME",
-                   help="answerer: auto, extractive or openai (default: RAG_ANSWERER)")
+                   help="answerer: auto, extractive, learned or openai (default: RAG_ANSWERER)")
     p.add_argument("--strict", action="store_true",
                    help="fail when the LLM fails instead of answering extractively")
     p.add_argument("--k", type=int, help="passages given to the answerer (default: RAG_TOP_K)")
