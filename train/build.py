@@ -14,7 +14,7 @@ from rag.text import fold, split_sentences
 from train.cache import CachedEmbedder, PassageCache
 from train.data import Item, load, split_of
 from train.negatives import swaps_for
-from train.pools import pool_settings
+from train.pools import build as build_pool
 
 log = logging.getLogger(__name__)
 TOP_K = 5  # what the product shows the answerer (Settings.top_k)
@@ -52,7 +52,7 @@ def cases(settings: Settings, dataset: str, embedder: CachedEmbedder, seed: int,
     paragraphs, items = load(dataset, settings.benchmarks_dir)
     items = items[:limit] if limit else items
     swaps = swaps_for(items, paragraphs, seed)
-    retriever = Retriever(pool_settings(settings, dataset), embedder=embedder)
+    retriever = Retriever(build_pool(settings, dataset), embedder=embedder)  # ingest if new
     cache = PassageCache(settings.data_dir / f"passages-{dataset}.jsonl")
     out: list[Case] = []
     for n, item in enumerate(items):

@@ -87,8 +87,9 @@ def _add_later_commands(sub: Any) -> None:
     """Commands that live beside their stage; each imports its heavy parts only when run."""
     from eval import cli as eval_cli
     from rag.app import cli_ask, cli_serve
+    from train import cli as train_cli
 
-    for module in (cli_ask, eval_cli, cli_serve):
+    for module in (cli_ask, eval_cli, cli_serve, train_cli):
         module.register(sub)
 
 
