@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from rag.answerers import Response
+from rag.answerers import model as models
 from rag.answerers.evidence import Candidate, Evidence, completion, gather, sentence_units
-from rag.answerers.question import analyse, split_parts
+from rag.answerers.question import Query, analyse, split_parts
+from rag.answerers.short import leads, scored_span
 from rag.config import Settings
 from rag.dates import annotate_relative_dates
 from rag.lang import Lang
@@ -36,6 +38,12 @@ SUPPORT_EN = {"own": 1.0, "near": 0.0, "bias": 0.0}
 MAX_MISSING = 0.3
 MAX_MISSING_EN = 0.45
 NEAR_BEST = 0.8  # a further sentence is quoted when it scores this close to the best
+# The short answer leads only when the span model is this sure (log-odds). On the DRCD + CMRC
+# validation split (497 date/number/person/place/list questions, the answering sentence given),
+# the span at or above 2.0 has character F1 >= 0.8 for 88% of questions (24% get a lead); at
+# 0.0, 61% (80% get one). A wrong short answer above a right quote misleads, so: sure or none.
+LEAD_MIN = 2.0
+SHORT = "short"
 
 
 def score(c: Candidate) -> float:
@@ -85,6 +93,12 @@ class ExtractiveAnswerer:
         if not chosen:
             return Draft(refusal(lang), refused=True)
         parts = []
+        lead = self.lead(analyse(question, lang), chosen) \
+            if len(split_parts(question, lang)) == 1 else None
+        if lead is not None:  # cited like any claim, so the verifier checks it too
+            text, n = lead
+            parts.append(f"{annotate_relative_dates(text, passages[n - 1].date)}[{n}]"
+                         + ("." if lang == "en" else "。"))
         for c in chosen:
             p = passages[c.n - 1]
             parts.append(f"{annotate_relative_dates(c.span.text, p.date)}[{c.n}]")
@@ -94,6 +108,22 @@ class ExtractiveAnswerer:
         elif lang == "en":
             body = f"According to the articles (quoted in Chinese): {body}"
         return Draft(body)
+
+    def lead(self, query: Query, chosen: Sequence[Candidate]) -> tuple[str, int] | None:
+        """The short answer (text, passage number) inside the best quoted sentence, for date,
+        number, person, place and list questions when the span model is sure of it."""
+        if not leads(query) or not chosen:
+            return None
+        best = max(chosen, key=score)
+        text, sure = scored_span(self.spanner, query, best.span.text)
+        if not text or sure < LEAD_MIN or len(text) >= len(best.span.text.strip()):
+            return None
+        return text, best.n
+
+    @property
+    def spanner(self) -> models.Model:
+        """The short-span model shipped in rag/answerers/models/ (loaded on first use)."""
+        return models.load(SHORT)
 
     def select(self, question: str, passages: Sequence[Passage], lang: Lang | None = None
                ) -> list[Candidate]:
