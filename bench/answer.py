@@ -1,6 +1,7 @@
-"""Answering latency: extractive `Assistant.ask` p50/p95 and the OpenAI path's time to first token.
+"""Answering latency: the offline answerers' `Assistant.ask` p50/p95, the OpenAI path's first token.
 
-    python bench/answer.py [--data-dir DIR] [--questions 20] [--passes 2] [--json FILE]
+    python bench/answer.py [--data-dir DIR] [--questions 20] [--passes 2]
+                           [--offline extractive learned] [--json FILE]
 
 The index is the shipped corpus: DIR (or RAG_DATA_DIR) when it already holds the collection,
 else built once in a temporary folder (about a minute; removed afterwards). The questions are
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project's `ingest` package, not bench/ingest.py
 sys.path.insert(0, str(ROOT / "tests"))  # the fake OpenAI-compatible server
 
 from fake_llm import FakeLLM, shown_passages  # noqa: E402
@@ -48,12 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--chunk-delay", type=float, default=0.02,
                         help="seconds between streamed pieces of the fake LLM")
+    parser.add_argument("--offline", nargs="+", default=["extractive"],
+                        choices=["extractive", "learned"], help="offline answerers to time")
     parser.add_argument("--json", type=Path, help="write the numbers here too")
     args = parser.parse_args(argv)
     questions = gold_questions(args.questions)
     with index(args.data_dir) as settings:
         report: dict[str, Any] = {"questions": len(questions), "data_dir": str(settings.data_dir)}
-        report["extractive"] = bench_extractive(settings, questions, args.passes)
+        for name in args.offline:
+            report[name] = bench_extractive(settings, questions, args.passes, name)
         report["openai"] = bench_openai(settings, questions, args.chunk_delay)
     print_report(report)
     if args.json:
@@ -89,11 +94,13 @@ def index(data_dir: Path | None) -> Iterator[Settings]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def bench_extractive(settings: Settings, questions: list[str], passes: int) -> dict[str, Any]:
-    assistant = Assistant(settings.with_(answerer="extractive"))
+def bench_extractive(settings: Settings, questions: list[str], passes: int,
+                     name: str = "extractive") -> dict[str, Any]:
+    assistant = Assistant(settings.with_(answerer=name))
     started = time.perf_counter()
     assistant.ask("暖身 warm-up: 高雄")  # loads the embedding model and opens the index
-    out: dict[str, Any] = {"warm_up_s": time.perf_counter() - started}
+    out: dict[str, Any] = {"warm_up_s": time.perf_counter() - started,
+                           "model_load_s": model_load_seconds()}
     refused = 0
     for n in range(1, passes + 1):
         total, retrieve, answer = [], [], []
@@ -108,6 +115,18 @@ def bench_extractive(settings: Settings, questions: list[str], passes: int) -> d
                            "answer": stats(answer)}
     out["refused_pass1"] = refused
     return out
+
+
+def model_load_seconds() -> float:
+    """Reading the shipped answer models from JSON, cold (the selector, the answerability
+    model and the short-span model; the learned answerer needs all three, extractive the last)."""
+    from rag.answerers import model as models
+
+    models.load.cache_clear()
+    started = time.perf_counter()
+    for name in ("selector", "answerability", "short"):
+        models.load(name)
+    return time.perf_counter() - started
 
 
 def bench_openai(settings: Settings, questions: list[str], chunk_delay: float) -> dict[str, Any]:
@@ -167,15 +186,19 @@ def print_report(report: dict[str, Any]) -> None:
         return (f"  {name:<40} p50 {s['p50_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   "
                 f"mean {s['mean_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})")
 
-    ex, oa = report["extractive"], report["openai"]
+    oa = report["openai"]
     print(f"questions: {report['questions']} from {GOLD.relative_to(ROOT)}")
-    print(f"extractive (warm-up {ex['warm_up_s']:.2f} s; refused in pass 1: "
-          f"{ex['refused_pass1']})")
-    for key in sorted(k for k in ex if k.startswith("pass")):
-        label = "cold sentence cache" if key == "pass1" else "warm sentence cache"
-        print(row(f"{key} ask total ({label})", ex[key]["total"]))
-        print(row(f"{key}   retrieve", ex[key]["retrieve"]))
-        print(row(f"{key}   answer", ex[key]["answer"]))
+    for name in ("extractive", "learned"):
+        if name not in report:
+            continue
+        ex = report[name]
+        print(f"{name} (warm-up {ex['warm_up_s']:.2f} s; answer models read in "
+              f"{ex['model_load_s']:.2f} s; refused in pass 1: {ex['refused_pass1']})")
+        for key in sorted(k for k in ex if k.startswith("pass")):
+            label = "cold sentence cache" if key == "pass1" else "warm sentence cache"
+            print(row(f"{key} ask total ({label})", ex[key]["total"]))
+            print(row(f"{key}   retrieve", ex[key]["retrieve"]))
+            print(row(f"{key}   answer", ex[key]["answer"]))
     print(f"openai via tests/fake_llm.py (instant model, {oa['chunk_delay_s']} s per piece; "
           f"fallbacks: {oa['fallbacks']})")
     print(row("time to first token (stream)", oa["ttft"]))
