@@ -20,6 +20,7 @@ from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, answer_ro
 from rag.answerers.model import Model
 from rag.answerers.reader import Reading, quoted, runner_up
 from rag.config import Settings
+from train import build, negatives
 from train.build import cases
 from train.cache import CachedEmbedder
 from train.data import SPLITS, Paragraph, load
@@ -70,7 +71,9 @@ def _embedder(settings: Settings) -> Any:
 
 def _code_digest() -> str:
     h = hashlib.sha256()
-    for module in (features, evidence, question):
+    # the cases (train/build.py, train/negatives.py) are featurized into the cache too: a
+    # change in how cases are made must not reuse samples made before it
+    for module in (features, evidence, question, build, negatives):
         h.update(Path(str(module.__file__)).read_bytes())
     return h.hexdigest()[:10]
 
