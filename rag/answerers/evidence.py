@@ -51,6 +51,13 @@ def sentence_units(passages: Sequence[Passage]) -> list[tuple[int, Span]]:
             if len(s.text) >= MIN_SENTENCE_CHARS]
 
 
+def in_article(n: int, span: Span, passages: Sequence[Passage]) -> tuple[str, int, int]:
+    """Where a sentence of passage `n` (1-based) sits in its article: (article id, start, end).
+    Overlapping chunks show the same article text under different passages; this says so."""
+    p = passages[n - 1]
+    return p.article_id, p.start + span.start, p.start + span.end
+
+
 def distinct_units(passages: Sequence[Passage]) -> list[tuple[int, Span]]:
     """`sentence_units` without a sentence an earlier (better-ranked) passage already showed:
     overlapping chunks repeat their edge sentences, and a sentence shown twice was its own
@@ -58,9 +65,8 @@ def distinct_units(passages: Sequence[Passage]) -> list[tuple[int, Span]]:
     kept: list[tuple[int, Span]] = []
     seen: dict[str, list[tuple[int, int]]] = {}
     for n, s in sentence_units(passages):
-        p = passages[n - 1]
-        lo, hi = p.start + s.start, p.start + s.end
-        ranges = seen.setdefault(p.article_id, [])
+        article, lo, hi = in_article(n, s, passages)
+        ranges = seen.setdefault(article, [])
         if any(a <= lo and hi <= b for a, b in ranges):
             continue
         ranges.append((lo, hi))

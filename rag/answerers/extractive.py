@@ -9,7 +9,14 @@ import numpy as np
 
 from rag.answerers import Response
 from rag.answerers import model as models
-from rag.answerers.evidence import Candidate, Evidence, completion, gather, sentence_units
+from rag.answerers.evidence import (
+    Candidate,
+    Evidence,
+    completion,
+    gather,
+    in_article,
+    sentence_units,
+)
 from rag.answerers.question import Query, analyse, split_parts
 from rag.answerers.short import leads, scored_span
 from rag.config import Settings
@@ -203,7 +210,5 @@ class ExtractiveAnswerer:
 
 def _repeats(c: Candidate, chosen: Sequence[Candidate], passages: Sequence[Passage]) -> bool:
     """True when `c` quotes the same article text as a chosen sentence (overlapping chunks)."""
-    pc = passages[c.n - 1]
-    return any(passages[d.n - 1].article_id == pc.article_id
-               and passages[d.n - 1].start + d.span.start == pc.start + c.span.start
-               for d in chosen)
+    where = in_article(c.n, c.span, passages)[:2]
+    return any(in_article(d.n, d.span, passages)[:2] == where for d in chosen)

@@ -11,7 +11,7 @@ import numpy as np
 
 from rag.answerers import Response
 from rag.answerers import model as models
-from rag.answerers.evidence import distinct_units
+from rag.answerers.evidence import distinct_units, in_article
 from rag.answerers.question import Query, analyse, split_parts
 from rag.answerers.reader import Reader, Reading, quoted, similarities
 from rag.answerers.short import best_span, leads
@@ -159,7 +159,7 @@ def _without_repeats(parts: list[Part], passages: Sequence[Passage]) -> list[Par
     for part in parts:
         kept = []
         for q in part.quotes:
-            key = (passages[q.n - 1].article_id, passages[q.n - 1].start + q.span.start)
+            key = in_article(q.n, q.span, passages)[:2]
             if key not in seen:
                 seen.add(key)
                 kept.append(q)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answerers import model as models
-from rag.answerers.evidence import completion
+from rag.answerers.evidence import completion, in_article
 from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, Table, answer_row, table
 from rag.answerers.question import Query
 from rag.schema import Passage
@@ -111,8 +111,7 @@ def _distinct(rows: list[int], units: list[tuple[int, Span]], passages: Sequence
     seen: set[tuple[str, int]] = set()
     kept = []
     for r in rows:
-        n, span = units[r]
-        key = (passages[n - 1].article_id, passages[n - 1].start + span.start)
+        key = in_article(*units[r], passages)[:2]
         if key not in seen:
             seen.add(key)
             kept.append(r)
@@ -132,9 +131,9 @@ def runner_up(units: list[tuple[int, Span]], passages: Sequence[Passage], probs:
 
 
 def _overlap(a: tuple[int, Span], b: tuple[int, Span], passages: Sequence[Passage]) -> bool:
-    pa, pb = passages[a[0] - 1], passages[b[0] - 1]
-    return (pa.article_id == pb.article_id and pa.start + a[1].start < pb.start + b[1].end
-            and pb.start + b[1].start < pa.start + a[1].end)
+    article_a, lo_a, hi_a = in_article(*a, passages)
+    article_b, lo_b, hi_b = in_article(*b, passages)
+    return article_a == article_b and lo_a < hi_b and lo_b < hi_a
 
 
 def similarities(embedder: Embedder | None, question: str, passages: Sequence[Passage],
