@@ -71,6 +71,28 @@ class Answerer(Protocol):
         ...
 
 
+class OfflineAnswerer:
+    """What the offline answerers (extractive, learned) share: they need nothing but the index,
+    answer in one piece from `draft`, and have no model to rewrite follow-ups with (those are
+    rewritten by rule, rag/rewrite.py). Subclasses set `name` and `label` and write `draft`
+    and `from_settings`."""
+
+    can_rewrite: ClassVar[bool] = False
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return True  # needs nothing but the index
+
+    def respond(self, question: str, passages: Sequence[Passage], lang: Lang) -> Response:
+        return Response.of(self.draft(question, passages, lang))
+
+    def draft(self, question: str, passages: Sequence[Passage], lang: Lang) -> Draft:
+        raise NotImplementedError
+
+    def rewrite(self, history: str, question: str) -> str:
+        raise NotImplementedError("an offline answerer has no model to rewrite with")
+
+
 # name -> "module:Class"; adding a backend is one new file plus one line here. "auto" means the
 # first backend, in this order, whose `configured(settings)` holds.
 REGISTRY: dict[str, str] = {

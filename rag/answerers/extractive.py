@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from rag.answerers import Response
+from rag.answerers import OfflineAnswerer
 from rag.answerers import model as models
 from rag.answerers.evidence import (
     Candidate,
@@ -18,7 +18,7 @@ from rag.answerers.evidence import (
     sentence_units,
 )
 from rag.answerers.question import Query, analyse, split_parts
-from rag.answerers.short import leads, scored_span
+from rag.answerers.short import leads, scored_span, shipped
 from rag.config import Settings
 from rag.dates import annotate_relative_dates
 from rag.lang import Lang
@@ -50,7 +50,6 @@ NEAR_BEST = 0.8  # a further sentence is quoted when it scores this close to the
 # the span at or above 2.0 has character F1 >= 0.8 for 88% of questions (24% get a lead); at
 # 0.0, 61% (80% get one). A wrong short answer above a right quote misleads, so: sure or none.
 LEAD_MIN = 2.0
-SHORT = "short"
 
 
 def score(c: Candidate) -> float:
@@ -65,12 +64,11 @@ def support(c: Candidate) -> float:
     return w["own"] * c.own + w["near"] * c.near + w["bias"]
 
 
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(OfflineAnswerer):
     """Quotes the best-supported sentences of the shown passages, or refuses when the
     support is weak, the question's words are missing or the asked unit never appears."""
 
     name: ClassVar[str] = "extractive"
-    can_rewrite: ClassVar[bool] = False  # follow-ups are rewritten by rule (rag/rewrite.py)
     label = LABEL
 
     def __init__(self, embedder: Embedder | None = None, threshold: float = 0.4,
@@ -81,19 +79,9 @@ class ExtractiveAnswerer:
         self._cache: dict[str, np.ndarray] = {}
 
     @classmethod
-    def configured(cls, settings: Settings) -> bool:
-        return True  # needs nothing but the index
-
-    @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None
                       ) -> ExtractiveAnswerer:
         return cls(embedder=embedder, threshold=settings.extractive_threshold)
-
-    def respond(self, question: str, passages: Sequence[Passage], lang: Lang) -> Response:
-        return Response.of(self.draft(question, passages, lang))
-
-    def rewrite(self, history: str, question: str) -> str:
-        raise NotImplementedError("the extractive answerer has no model to rewrite with")
 
     def draft(self, question: str, passages: Sequence[Passage], lang: Lang) -> Draft:
         chosen = self.select(question, passages, lang)
@@ -130,7 +118,7 @@ class ExtractiveAnswerer:
     @property
     def spanner(self) -> models.Model:
         """The short-span model shipped in rag/answerers/models/ (loaded on first use)."""
-        return models.load(SHORT)
+        return shipped()
 
     def select(self, question: str, passages: Sequence[Passage], lang: Lang | None = None
                ) -> list[Candidate]:

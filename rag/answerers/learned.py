@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from rag.answerers import Response
+from rag.answerers import OfflineAnswerer
 from rag.answerers import model as models
 from rag.answerers.evidence import distinct_units, in_article
 from rag.answerers.question import Query, analyse, split_parts
 from rag.answerers.reader import Reader, Reading, quoted, similarities
-from rag.answerers.short import best_span, leads
+from rag.answerers.short import best_span, leads, shipped
 from rag.config import Settings
 from rag.dates import annotate_relative_dates
 from rag.lang import Lang
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from rag.embed import Embedder
 
 LABEL = "學習式抽取（未設定 LLM） Learned extractive (no LLM configured)"
-SHORT = "short"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,13 +46,12 @@ class Part:
     short: str  # "" when the question kind gets no short answer first
 
 
-class LearnedAnswerer:
+class LearnedAnswerer(OfflineAnswerer):
     """Quotes the sentence the selector rates best, led by its short answer for date, number,
     person, place and list questions, or refuses when the answerability model says the
     shown passages do not hold the asked fact."""
 
     name: ClassVar[str] = "learned"
-    can_rewrite: ClassVar[bool] = False  # follow-ups are rewritten by rule (rag/rewrite.py)
     label = LABEL
 
     def __init__(self, embedder: Embedder | None = None, threshold: float | None = None,
@@ -63,10 +61,6 @@ class LearnedAnswerer:
         self._reader = reader
         self._spanner = spanner
         self._cache: dict[str, np.ndarray] = {}
-
-    @classmethod
-    def configured(cls, settings: Settings) -> bool:
-        return True  # needs nothing but the index
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None
@@ -85,14 +79,8 @@ class LearnedAnswerer:
     @property
     def spanner(self) -> models.Model:
         if self._spanner is None:
-            self._spanner = models.load(SHORT)
+            self._spanner = shipped()
         return self._spanner
-
-    def respond(self, question: str, passages: Sequence[Passage], lang: Lang) -> Response:
-        return Response.of(self.draft(question, passages, lang))
-
-    def rewrite(self, history: str, question: str) -> str:
-        raise NotImplementedError("the extractive answerer has no model to rewrite with")
 
     def draft(self, question: str, passages: Sequence[Passage], lang: Lang) -> Draft:
         parts = self.answer_parts(question, passages, lang)

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.answerers import model as models
 from rag.answerers.features import KINDS
 from rag.answerers.model import Model
 from rag.answerers.question import Query
@@ -38,6 +39,12 @@ SPAN_FEATURES = (
     *(f"last_{g}" for g in _GROUPS), *(f"asks_{k}" for k in KINDS), "asks_other",
 )
 SHORT_KINDS = frozenset({"date", "number", "person", "place", "list"})
+NAME = "short"  # rag/answerers/models/short.json, written by `rag train`
+
+
+def shipped() -> Model:
+    """The span model shipped in rag/answerers/models/ (read once per process)."""
+    return models.load(NAME)
 
 
 @dataclass(frozen=True)
