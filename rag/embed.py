@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,8 @@ REGISTRY: dict[str, str] = {
     "sentence-transformers": "rag.embedders.sentence_transformers:SentenceTransformerEmbedder",
 }
 
+QUERIES_KEPT = 256
+
 
 class Embedder(ABC):
     """Turns texts into L2-normalised vectors; subclasses fill `_embed_batch`."""
@@ -27,6 +30,7 @@ class Embedder(ABC):
 
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = max(1, batch_size)
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @abstractmethod
     def _embed_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
@@ -53,7 +57,18 @@ class Embedder(ABC):
         return vectors / np.maximum(norms, 1e-12)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text], is_query=True)[0]
+        """The query's vector (read-only), remembered for the last `QUERIES_KEPT` queries: the
+        retriever and then the offline answerer embed the same question (16 ms each)."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.embed([text], is_query=True)[0]
+            vector.flags.writeable = False
+            self._queries[text] = vector
+            if len(self._queries) > QUERIES_KEPT:
+                self._queries.popitem(last=False)
+        else:
+            self._queries.move_to_end(text)
+        return vector
 
 
 class Wrapper(Embedder):

@@ -12,6 +12,7 @@ from rag.answerers import model as models
 from rag.answerers.evidence import distinct_units, sentence_units
 from rag.answerers.learned import LearnedAnswerer
 from rag.answerers.reader import Reader, runner_up
+from rag.answerers.similarity import SentenceVectors
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.retrieve import Retriever
@@ -49,7 +50,7 @@ def _case(n: int, question: str, answer: str, text: str) -> Case:
 
 
 def _samples() -> list[Sample]:
-    return [sample(_case(n, *row), None, {}) for n, row in enumerate(SMALL)]
+    return [sample(_case(n, *row), SentenceVectors(None)) for n, row in enumerate(SMALL)]
 
 
 def test_a_selector_trained_on_a_small_sample_ranks_the_answering_sentence_first() -> None:

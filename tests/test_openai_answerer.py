@@ -478,3 +478,14 @@ def test_no_history_means_no_rewrite_request(assistant: Assistant, llm: FakeLLM)
     answer = assistant.ask(QUESTION, history=[])
     assert len(llm.chats) == 1
     assert not any("rewritten" in n for n in answer.notices)
+
+
+def test_warm_up_loads_the_lexicon_and_models_without_asking_the_llm(
+        llm: FakeLLM, indexed: Settings) -> None:
+    from rag import lexicon
+
+    lexicon._load.cache_clear()
+    assistant = Assistant(indexed.with_(llm_base_url=llm.base_url, llm_model="fake"))
+    assistant.warm_up()
+    assert lexicon._load.cache_info().currsize == 1  # the first English question won't wait
+    assert llm.requests == []

@@ -19,6 +19,7 @@ from rag.answerers import evidence, features, question, short
 from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, answer_row
 from rag.answerers.model import Model
 from rag.answerers.reader import Reading, quoted, runner_up
+from rag.answerers.similarity import SentenceVectors
 from rag.config import Settings
 from train import build, negatives
 from train.build import cases
@@ -54,8 +55,8 @@ def featurize(settings: Settings, opts: Options) -> list[Sample]:
             continue
         found = cases(settings, dataset, embedder, opts.seed, opts.limit)
         started = time.perf_counter()
-        cache: dict[str, np.ndarray] = {}
-        made = [sample(c, embedder if opts.sims else None, cache) for c in found]
+        vectors = SentenceVectors(embedder if opts.sims else None)
+        made = [sample(c, vectors) for c in found]
         embedder.save()
         log.info("%s: %d samples in %.0f s", dataset, len(made), time.perf_counter() - started)
         path.write_bytes(pickle.dumps(made))

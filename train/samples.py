@@ -12,8 +12,7 @@ import numpy as np
 from rag.answerers.evidence import distinct_units
 from rag.answerers.features import Table, table
 from rag.answerers.question import Query, analyse
-from rag.answerers.reader import similarities
-from rag.embed import Embedder
+from rag.answerers.similarity import SentenceVectors
 from rag.text import fold
 from train.build import Case
 
@@ -27,10 +26,10 @@ class Sample:
     labels: np.ndarray  # per sentence, for the selector: 1 answers, 0 not, -1 ambiguous
 
 
-def sample(case: Case, embedder: Embedder | None, cache: dict[str, np.ndarray]) -> Sample:
+def sample(case: Case, vectors: SentenceVectors) -> Sample:
     passages = list(case.passages)
     units = distinct_units(passages)
-    sims = similarities(embedder, case.question, passages, units, cache)
+    sims = vectors.similarities(case.question, [s.text for _, s in units])
     query = analyse(case.question)
     tab = table(query, passages, units, [float(s) for s in sims])
     answers = [fold(a) for a in case.item.answers]

@@ -83,7 +83,8 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
     shown_of: dict[str, str] = {}
     for p in passages:
         shown_of[p.article_id] = shown_of.get(p.article_id, p.title) + " " + p.text
-    contexts = {n: fold(shown_of[p.article_id]) for n, p in enumerate(passages, start=1)}
+    folded = {article: fold(text) for article, text in shown_of.items()}  # once per article
+    contexts = {n: folded[p.article_id] for n, p in enumerate(passages, start=1)}
     shown = " ".join(contexts.values())
     groups = _groups(query, shown)
     idf = _idf(groups, sentences)

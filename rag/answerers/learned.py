@@ -13,8 +13,9 @@ from rag.answerers import OfflineAnswerer
 from rag.answerers import model as models
 from rag.answerers.evidence import distinct_units, in_article
 from rag.answerers.question import Query, analyse, split_parts
-from rag.answerers.reader import Reader, Reading, quoted, similarities
+from rag.answerers.reader import Reader, Reading, quoted
 from rag.answerers.short import best_span, leads, shipped
+from rag.answerers.similarity import SentenceVectors
 from rag.config import Settings
 from rag.dates import annotate_relative_dates
 from rag.lang import Lang
@@ -60,7 +61,7 @@ class LearnedAnswerer(OfflineAnswerer):
         self.threshold = threshold  # None: the one chosen on validation, stored with the model
         self._reader = reader
         self._spanner = spanner
-        self._cache: dict[str, np.ndarray] = {}
+        self.vectors = SentenceVectors(embedder)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None
@@ -135,7 +136,7 @@ class LearnedAnswerer(OfflineAnswerer):
 
     def read(self, query: Query, passages: Sequence[Passage]) -> Reading:
         units = distinct_units(passages)
-        sims = (similarities(self.embedder, query.text, passages, units, self._cache)
+        sims = (self.vectors.similarities(query.text, [s.text for _, s in units])
                 if self.reader.needs_similarity else np.zeros(len(units), dtype=np.float32))
         return self.reader.read(query, passages, units, [float(s) for s in sims])
 

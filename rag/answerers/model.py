@@ -49,6 +49,19 @@ class Model:
                               "feature the code no longer computes; retrain with "
                               "`python -m train`.") from exc
 
+    @property
+    def reads(self) -> frozenset[str]:
+        """The features that can change a prediction: a tree split on it, or a nonzero
+        weight. A feature trained as a constant column (the shipped models were trained
+        without sentence similarities) is listed in `features` but read by no split, so the
+        answerer need not compute it (embedding the shown sentences cost 180 ms a question)."""
+        if self.kind == "logistic":
+            used = [i for i, w in enumerate(self.params["coef"]) if float(w) != 0.0]
+        else:
+            used = [f for tree in self.params["trees"]
+                    for f, left in zip(tree["feature"], tree["left"], strict=True) if left >= 0]
+        return frozenset(self.features[i] for i in used)
+
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Log-odds per row of `x` (columns in `self.features` order)."""
         x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,9 +14,6 @@ from rag.answerers.features import ANSWER_FEATURES, SENTENCE_FEATURES, Table, an
 from rag.answerers.question import Query
 from rag.schema import Passage
 from rag.text import Span, fold
-
-if TYPE_CHECKING:
-    from rag.embed import Embedder
 
 SELECTOR = "selector"
 JUDGE = "answerability"
@@ -59,8 +55,7 @@ class Reader:
     @property
     def needs_similarity(self) -> bool:
         """True when a model reads the question-sentence embedding similarity."""
-        return any(f in self.selector.features for f in ("sim", "sim_rel")) or \
-            "best_sim" in self.judge.features
+        return bool({"sim", "sim_rel"} & self.selector.reads or "best_sim" in self.judge.reads)
 
     @classmethod
     def shipped(cls) -> Reader:
@@ -134,24 +129,3 @@ def _overlap(a: tuple[int, Span], b: tuple[int, Span], passages: Sequence[Passag
     article_a, lo_a, hi_a = in_article(*a, passages)
     article_b, lo_b, hi_b = in_article(*b, passages)
     return article_a == article_b and lo_a < hi_b and lo_b < hi_a
-
-
-def similarities(embedder: Embedder | None, question: str, passages: Sequence[Passage],
-                 units: list[tuple[int, Span]], cache: dict[str, np.ndarray]) -> np.ndarray:
-    """Cosine similarity of the question and each sentence (zeros without an embedder);
-    sentence vectors are cached per chunk: the same passages come back often."""
-    if embedder is None or not units:
-        return np.zeros(len(units), dtype=np.float32)
-    q = embedder.embed_query(question)
-    rows = []
-    for n, p in enumerate(passages, start=1):
-        spans = [s for m, s in units if m == n]
-        if not spans:
-            continue
-        key = f"{p.chunk_id}:{p.start}:" + ",".join(str(s.start) for s in spans)
-        if key not in cache:
-            if len(cache) > 4096:
-                cache.clear()
-            cache[key] = embedder.embed([s.text for s in spans])
-        rows.append(cache[key])
-    return np.asarray(np.vstack(rows) @ q, dtype=np.float32)

@@ -509,9 +509,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
     assistant = Assistant(settings)
     corpus = corpus_info(settings)
     print(f"回答引擎 backend: {assistant.label}；語料 corpus: {corpus.badge}", file=sys.stderr)
-    if corpus.examples:  # load the model and indexes now, not on the first user's question
+    if corpus.examples:  # load the models and indexes now, not on the first user's question
         try:
-            assistant.retriever.search(corpus.examples[0], settings.top_k)
+            assistant.warm_up((corpus.examples[0], "Kaohsiung"))
         except RagError as exc:
             print(f"警告 warning: warm-up failed: {exc}", file=sys.stderr)
     app = build_app(assistant, corpus, status, pace=settings.ui_pace)
