@@ -414,6 +414,22 @@ def test_clear_ends_the_loop_without_another_step(assistant: Assistant) -> None:
     assert list(_drain(spy, inbox))[-1].turns[0].n == 1  # the session works after Clear
 
 
+def test_a_loop_started_after_clear_leaves_the_cleared_page_alone(assistant: Assistant) -> None:
+    """Clear dropped the question before its loop started; the loop's `turns` were read before
+    Clear emptied the page, so showing them would bring the cleared chat back."""
+    before = list(_drain(assistant, _inbox("高雄何時加入 IURC？")))[-1].turns
+    inbox = _inbox("橘郡郡長是誰？")
+    inbox.interrupt(drop_waiting=True)  # Clear, between Send and the loop's start
+    assert list(_drain(assistant, inbox, before)) == [] and not inbox.running
+
+
+def _inbox(*questions: str) -> Inbox:
+    inbox = Inbox()
+    for q in questions:
+        inbox.put(Job(q))
+    return inbox
+
+
 def test_two_sessions_share_one_assistant_without_mixing(assistant: Assistant) -> None:
     questions = {"a": "高雄何時加入 IURC？", "b": "檳城吸引了多少家跨國公司進駐？",
                  "c": "橘郡郡長是誰？"}

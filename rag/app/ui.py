@@ -187,9 +187,10 @@ def answer_queue(assistant: "Assistant", inbox: Inbox, turns: Sequence[Turn],
     if epoch is None:
         return
     done = [t.stop() for t in turns]  # a turn left live by an interrupted loop stays stopped
-    finished = False
+    finished = answered = False
     try:
         while (job := inbox.take()) is not None:
+            answered = True
             view = describe_filters(job.after, job.before, job.article, titles)
             turn = Turn(n=max((t.n for t in done), default=0) + 1, question=job.question,
                         draft="", filters=view.words,
@@ -206,7 +207,8 @@ def answer_queue(assistant: "Assistant", inbox: Inbox, turns: Sequence[Turn],
                 yield View(tuple([*done, turn]), tuple(inbox.waiting()), busy=True)
             done.append(turn.stop())
         finished = True
-        yield View(tuple(done), busy=False)
+        if answered:  # else Clear took the question first: `turns` may be the page before it
+            yield View(tuple(done), busy=False)
     finally:
         if not finished:
             inbox.leave()
