@@ -76,7 +76,7 @@ class Assistant:
         for question in examples:
             lang = detect_language(question)
             passages, _ = self.retriever.search(question, self.settings.top_k, lang=lang)
-            self.fallback.draft(question, passages, lang)
+            self.fallback.respond(question, passages, lang).draft()
 
     def ask(self, question: str, history: Sequence[Any] | None = None,
             filters: Filters | dict[str, Any] | None = None) -> Answer:
