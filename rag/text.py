@@ -72,6 +72,27 @@ def to_traditional(text: str) -> str:
     return str(_s2t().convert(text))
 
 
+def both_scripts(pattern: str) -> str:
+    """A regular expression written in Traditional Chinese that matches Simplified text too:
+    each character with another Simplified form becomes a class of both (幾 -> [幾几]; inside a
+    class, 兩 -> 兩两). Patterns match the text as it is, so no conversion per sentence."""
+    out: list[str] = []
+    in_class = escaped = False
+    for ch in pattern:
+        simplified = to_simplified(ch) if not escaped else ch
+        if escaped or ch == "\\":
+            escaped = not escaped and ch == "\\"
+            out.append(ch)
+        elif ch in "[]":
+            in_class = ch == "["
+            out.append(ch)
+        elif simplified == ch or len(simplified) != 1:
+            out.append(ch)
+        else:
+            out.append(ch + simplified if in_class else f"[{ch}{simplified}]")
+    return "".join(out)
+
+
 def fold(text: str) -> str:
     """Matching form: NFKC (full-/half-width), lower case, Traditional -> Simplified.
 

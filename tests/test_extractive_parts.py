@@ -3,6 +3,8 @@ English -> Chinese lexicon and part-by-part answering (no model: similarities ar
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag.answerers.evidence import coverage, gather, presence, resolve, sentence_units
@@ -10,6 +12,7 @@ from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.question import analyse, new_name, split_parts
 from rag.lexicon import chinese_terms, read_english, senses
 from rag.schema import Passage
+from rag.text import both_scripts
 
 
 def passage(text: str, n: int = 0, article: str = "a1", title: str = "標題") -> Passage:
@@ -23,6 +26,29 @@ def test_question_words_drop_question_words_and_mark_the_asked_category() -> Non
     assert "国家" in q.words and "国家" in q.categories  # named kind of the answer
     assert "林钦荣" in q.words and not {"哪个", "的", "是"} & set(q.words)
     assert q.kinds == ("place",)
+
+
+@pytest.mark.parametrize(("traditional", "simplified", "kind"), [
+    ("誰率領代表團？", "谁率领代表团？", "person"), ("他們去了幾天？", "他们去了几天？", "number"),
+    ("什麼時候簽署的？", "什么时候签署的？", "date"), ("他是哪國人？", "他是哪国人？", "place"),
+    ("檳城在哪裡？", "槟城在哪里？", "place")])
+def test_a_question_names_the_same_kind_in_either_script(traditional: str, simplified: str,
+                                                         kind: str) -> None:
+    assert kind in analyse(traditional).kinds
+    assert analyse(simplified).kinds == analyse(traditional).kinds
+
+
+def test_answer_cues_match_simplified_sentences() -> None:
+    q = analyse("谁率领代表团？")
+    assert q.cue("此次访团由欧盟第一参事亲自率领。") and q.cue("此次訪團由歐盟第一參事親自率領。")
+    assert not q.cue("访团于6日莅临高雄。")
+
+
+def test_both_scripts_widens_characters_and_classes_and_keeps_escapes() -> None:
+    assert both_scripts("幾天") == "[幾几]天"
+    assert both_scripts("[一兩]+") == "[一兩两]+"
+    assert both_scripts(r"\d年|\[幾\]") == r"\d年|\[[幾几]\]"
+    assert re.fullmatch(both_scripts("什麼時候"), "什么时候")
 
 
 @pytest.mark.parametrize(("question", "units"), [
