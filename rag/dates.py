@@ -61,7 +61,7 @@ def date_int(iso: str) -> int:
 
 
 _RELATIVE = re.compile(r"(昨|今|前|明)\s*[(（]\s*(\d{1,2})\s*[)）]\s*日")
-_BARE_DAY = re.compile(r"(?<![\d月])(?:[(（]\s*(\d{1,2})\s*[)）]|(?<=於)(\d{1,2}))\s*日")
+_BARE_DAY = re.compile(r"(?<![\d月])(?:[(（]\s*(\d{1,2})\s*[)）]|(?<=[於于])(\d{1,2}))\s*日")
 _OFFSETS = {"昨": -1, "今": 0, "前": -2, "明": 1}
 
 
