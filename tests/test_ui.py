@@ -423,6 +423,18 @@ def test_a_loop_started_after_clear_leaves_the_cleared_page_alone(assistant: Ass
     assert list(_drain(assistant, inbox, before)) == [] and not inbox.running
 
 
+def test_clear_after_the_last_piece_leaves_the_cleared_page_alone(assistant: Assistant) -> None:
+    """The loop waits at its last piece while the page shows it; Clear comes then. Resumed, it
+    must not paint the finished chat over the cleared page (test_ui_e2e's Clear step saw it)."""
+    steps = len(list(_drain(assistant, _inbox("橘郡郡長是誰？")))) - 1  # pieces before the final
+    inbox = _inbox("橘郡郡長是誰？")
+    loop = _drain(assistant, inbox)
+    for _ in range(steps):
+        assert next(loop).busy
+    inbox.interrupt(drop_waiting=True)
+    assert list(loop) == [] and not inbox.running
+
+
 def _inbox(*questions: str) -> Inbox:
     inbox = Inbox()
     for q in questions:

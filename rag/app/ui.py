@@ -205,9 +205,13 @@ def answer_queue(assistant: "Assistant", inbox: Inbox, turns: Sequence[Turn],
                     turn = turn.stop()
                     break
                 yield View(tuple([*done, turn]), tuple(inbox.waiting()), busy=True)
+            if not inbox.current(epoch):  # Clear came while the page showed the last piece
+                return
             done.append(turn.stop())
         finished = True
-        if answered:  # else Clear took the question first: `turns` may be the page before it
+        # Nothing answered: Clear took the question first, and `turns` may be the page before
+        # it. Cleared since the last step: repainting `done` would bring the chat back.
+        if answered and inbox.current(epoch):
             yield View(tuple(done), busy=False)
     finally:
         if not finished:
