@@ -78,7 +78,6 @@ class ExtractiveAnswerer(OfflineAnswerer):
 
     def __init__(self, embedder: Embedder | None = None, threshold: float = 0.4,
                  max_sentences: int = 2) -> None:
-        self.embedder = embedder
         self.threshold = threshold
         self.max_sentences = max_sentences
         self.vectors = SentenceVectors(embedder)

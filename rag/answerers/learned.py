@@ -57,7 +57,6 @@ class LearnedAnswerer(OfflineAnswerer):
 
     def __init__(self, embedder: Embedder | None = None, threshold: float | None = None,
                  reader: Reader | None = None, spanner: models.Model | None = None) -> None:
-        self.embedder = embedder
         self.threshold = threshold  # None: the one chosen on validation, stored with the model
         self._reader = reader
         self._spanner = spanner
