@@ -237,6 +237,18 @@ def test_inbox_loop_hands_over_without_stranding_a_question() -> None:
     assert inbox.take() is None and not inbox.stopping()
 
 
+def test_clear_paints_again_only_when_no_question_came_since() -> None:
+    inbox = Inbox()
+    inbox.interrupt(drop_waiting=True)
+    taken = inbox.taken
+    assert inbox.idle_since(taken)
+    inbox.put(Job("a"))
+    assert not inbox.idle_since(taken)  # waiting
+    assert inbox.start() is not None and inbox.take() == Job("a")
+    assert not inbox.idle_since(taken)  # being answered
+    assert inbox.take() is None and not inbox.idle_since(taken)  # answered since
+
+
 def test_inboxes_are_per_session() -> None:
     boxes = Inboxes()
     boxes.get("s1").put(Job("a"))
@@ -401,7 +413,10 @@ def test_stop_ends_the_running_answer_and_the_queue_goes_on(assistant: Assistant
     assert turns[1].answer is not None and "紐豪斯" in turns[1].answer.text
 
 
-def test_clear_ends_the_loop_without_another_step(assistant: Assistant) -> None:
+def test_clear_closes_the_answer_and_the_loop_ends_on_the_cleared_page(
+        assistant: Assistant) -> None:
+    """The loop's own stream ends on the cleared page: a piece it sent just before Clear may
+    reach the browser after Clear's reply (CI saw the old chat come back)."""
     spy = Spy(assistant)
     inbox = Inbox()
     inbox.put(Job("高雄何時加入 IURC？"))
@@ -409,9 +424,29 @@ def test_clear_ends_the_loop_without_another_step(assistant: Assistant) -> None:
     loop = _drain(spy, inbox)
     next(loop)
     inbox.interrupt(drop_waiting=True)
-    assert list(loop) == [] and spy.closed == [True] and not inbox.running
+    rest = list(loop)
+    assert rest and all(v.turns == () for v in rest) and not rest[-1].busy
+    assert spy.closed == [True] and not inbox.running
     inbox.put(Job("橘郡郡長是誰？"))
     assert list(_drain(spy, inbox))[-1].turns[0].n == 1  # the session works after Clear
+
+
+def test_a_question_sent_right_after_clear_is_answered_on_the_cleared_page(
+        assistant: Assistant) -> None:
+    """Clear, then Send before the running loop notices: the new question's own loop leaves
+    it to the running one, which must answer it, not strand it."""
+    before = list(_drain(assistant, _inbox("高雄何時加入 IURC？")))[-1].turns
+    inbox = _inbox("檳城吸引了多少家跨國公司進駐？")
+    loop = _drain(assistant, inbox, before)
+    next(loop)
+    inbox.interrupt(drop_waiting=True)
+    inbox.put(Job("橘郡郡長是誰？"))
+    assert list(_drain(assistant, inbox)) == []  # the running loop takes it
+    after = list(loop)
+    assert after[0].turns == () and after[0].waiting == ("橘郡郡長是誰？",)  # cleared at once
+    final = after[-1]
+    assert [t.question for t in final.turns] == ["橘郡郡長是誰？"] and final.turns[0].n == 1
+    assert final.turns[0].answer is not None and not inbox.running and not inbox.waiting()
 
 
 def test_a_loop_started_after_clear_leaves_the_cleared_page_alone(assistant: Assistant) -> None:
@@ -423,16 +458,54 @@ def test_a_loop_started_after_clear_leaves_the_cleared_page_alone(assistant: Ass
     assert list(_drain(assistant, inbox, before)) == [] and not inbox.running
 
 
-def test_clear_after_the_last_piece_leaves_the_cleared_page_alone(assistant: Assistant) -> None:
+def test_clear_after_the_last_piece_ends_on_the_cleared_page(assistant: Assistant) -> None:
     """The loop waits at its last piece while the page shows it; Clear comes then. Resumed, it
-    must not paint the finished chat over the cleared page (test_ui_e2e's Clear step saw it)."""
+    must end on the cleared page, not the finished chat (test_ui_e2e's Clear step saw it)."""
     steps = len(list(_drain(assistant, _inbox("橘郡郡長是誰？")))) - 1  # pieces before the final
     inbox = _inbox("橘郡郡長是誰？")
     loop = _drain(assistant, inbox)
     for _ in range(steps):
         assert next(loop).busy
     inbox.interrupt(drop_waiting=True)
-    assert list(loop) == [] and not inbox.running
+    rest = list(loop)
+    assert rest and all(v.turns == () for v in rest) and not inbox.running
+
+
+class _ClearedWhenEmpty(Inbox):
+    """Clear pressed between the loop's last take and its final page."""
+
+    def take(self) -> Job | None:
+        job = super().take()
+        if job is None:
+            self.interrupt(drop_waiting=True)
+        return job
+
+
+def test_clear_after_the_last_question_was_taken_ends_on_the_cleared_page(
+        assistant: Assistant) -> None:
+    inbox = _ClearedWhenEmpty()
+    inbox.put(Job("橘郡郡長是誰？"))
+    views = list(_drain(assistant, inbox))
+    assert views[-2].turns and views[-1].turns == () and not views[-1].busy
+
+
+class _ClearedBeforeSecondTake(Inbox):
+    """Clear, then a new question, both between the loop's first answer and its next take."""
+
+    def take(self) -> Job | None:
+        if self.taken == 1:
+            self.interrupt(drop_waiting=False)
+        return super().take()
+
+
+def test_a_question_taken_after_clear_is_answered_on_the_cleared_page(
+        assistant: Assistant) -> None:
+    inbox = _ClearedBeforeSecondTake()
+    inbox.put(Job("高雄何時加入 IURC？"))
+    inbox.put(Job("橘郡郡長是誰？"))
+    final = list(_drain(assistant, inbox))[-1]
+    assert [t.question for t in final.turns] == ["橘郡郡長是誰？"] and final.turns[0].n == 1
+    assert final.turns[0].answer is not None
 
 
 def _inbox(*questions: str) -> Inbox:

@@ -182,15 +182,19 @@ def answer_queue(assistant: "Assistant", inbox: Inbox, turns: Sequence[Turn],
     """The session's answering loop: takes questions out of its inbox in order and yields the
     page after every step. Yields nothing when another loop of the session already runs (it
     will take the new question). After Stop the running answer is closed and the loop goes on
-    with the next question; after Clear (a new epoch) it ends without another step."""
+    with the next question. After Clear (a new epoch) the running answer is closed, the loop
+    yields the cleared page and goes on with whatever was sent since: its own stream, whose
+    pieces arrive in order, ends on the cleared page. (Clear's reply comes on another channel;
+    a piece sent just before Clear could land after it and repaint the old chat: CI saw it.)"""
     epoch = inbox.start()
     if epoch is None:
         return
     done = [t.stop() for t in turns]  # a turn left live by an interrupted loop stays stopped
-    finished = answered = False
+    finished = painted = False
     try:
         while (job := inbox.take()) is not None:
-            answered = True
+            if not inbox.current(epoch):  # cleared while the loop waited: `turns` are gone
+                epoch, done = inbox.epoch, []
             view = describe_filters(job.after, job.before, job.article, titles)
             turn = Turn(n=max((t.n for t in done), default=0) + 1, question=job.question,
                         draft="", filters=view.words,
@@ -199,19 +203,26 @@ def answer_queue(assistant: "Assistant", inbox: Inbox, turns: Sequence[Turn],
             for turn in steps:
                 if not inbox.current(epoch):
                     steps.close()
-                    return
+                    break
                 if inbox.stopping():
                     steps.close()
                     turn = turn.stop()
                     break
+                painted = True
                 yield View(tuple([*done, turn]), tuple(inbox.waiting()), busy=True)
-            if not inbox.current(epoch):  # Clear came while the page showed the last piece
-                return
+            if not inbox.current(epoch):  # Clear came during the answer or at its last piece
+                epoch, done = inbox.epoch, []
+                waiting = tuple(inbox.waiting())
+                painted = True
+                yield View((), waiting, busy=bool(waiting))
+                continue
             done.append(turn.stop())
         finished = True
-        # Nothing answered: Clear took the question first, and `turns` may be the page before
-        # it. Cleared since the last step: repainting `done` would bring the chat back.
-        if answered and inbox.current(epoch):
+        if not inbox.current(epoch):  # cleared after the last question was answered
+            done = []
+        # Nothing painted: Clear took the question first, and `turns` may be the page before
+        # it; the page already shows what Clear left.
+        if painted:
             yield View(tuple(done), busy=False)
     finally:
         if not finished:
@@ -334,8 +345,16 @@ def build_app(assistant: "Assistant", corpus: Corpus | None = None, status: str 
         return page(View(tuple(stopped), tuple(inbox.waiting()), busy=bool(inbox.waiting())))
 
     def clear(request: gr.Request) -> tuple[Any, ...]:
-        inboxes.get(request.session_hash).interrupt(drop_waiting=True)
-        return (*page(View(())), "")
+        inbox = inboxes.get(request.session_hash)
+        inbox.interrupt(drop_waiting=True)
+        return (*page(View(())), "", inbox.taken)
+
+    def settle(taken: int, request: gr.Request) -> tuple[Any, ...]:
+        """Clear's second paint, one round trip later: a loop's last page, sent just before
+        Clear, may arrive after Clear's reply. Left alone when a question came since."""
+        if inboxes.get(request.session_hash).idle_since(taken):
+            return page(View(()))
+        return tuple(gr.skip() for _ in range(8))
 
     def regenerate(turns: list[Turn], after: Any, before: Any, article: Any,
                    request: gr.Request) -> tuple[Any, ...]:
@@ -384,6 +403,7 @@ def build_app(assistant: "Assistant", corpus: Corpus | None = None, status: str 
                 js_on_load=None)
         turns_state = gr.State([])
         rated = gr.State("")
+        cleared = gr.State(0)  # the inbox's question count when Clear was pressed
         with gr.Row(elem_id="rag-main", equal_height=False):
             with gr.Column(scale=3, min_width=300, elem_id="rag-chat-col"):
                 chatbot = gr.Chatbot(
@@ -446,21 +466,21 @@ def build_app(assistant: "Assistant", corpus: Corpus | None = None, status: str 
         filters_in = [after, before, article]
         answer_kw: dict[str, Any] = dict(concurrency_limit=concurrency, concurrency_id="answer",
                                          show_progress="hidden", trigger_mode="multiple")
-        runs = [
-            gr.on([question.submit, send.click], submit, inputs=[question, *filters_in],
-                  outputs=[question, status_box], queue=False, show_progress="hidden",
-                  trigger_mode="multiple").then(run, inputs=[turns_state], outputs=shown,
-                                                 **answer_kw),
-            regen_btn.click(regenerate, inputs=[turns_state, *filters_in], outputs=shown,
-                            queue=False, show_progress="hidden").then(
-                run, inputs=[turns_state], outputs=shown, **answer_kw),
-        ]
+        gr.on([question.submit, send.click], submit, inputs=[question, *filters_in],
+              outputs=[question, status_box], queue=False, show_progress="hidden",
+              trigger_mode="multiple").then(run, inputs=[turns_state], outputs=shown,
+                                            **answer_kw)
+        regen_btn.click(regenerate, inputs=[turns_state, *filters_in], outputs=shown,
+                        queue=False, show_progress="hidden").then(
+            run, inputs=[turns_state], outputs=shown, **answer_kw)
         stop_btn.click(stop, inputs=[turns_state], outputs=shown, queue=False,
                        show_progress="hidden")
-        clear_btn.click(clear, outputs=[*shown, question], cancels=runs, queue=False,
-                        show_progress="hidden")
-        chatbot.clear(clear, outputs=[*shown, question], cancels=runs, queue=False,
-                      show_progress="hidden")  # the chat's own 🗑 button: the same as Clear
+        # Clear cancels no event: the running loop notices the new epoch and paints the
+        # cleared page on its own stream (ordered after its earlier pieces).
+        for clearing in (clear_btn.click, chatbot.clear):  # the chat's own 🗑 is Clear too
+            clearing(clear, outputs=[*shown, question, cleared], queue=False,
+                     show_progress="hidden").then(
+                settle, inputs=[cleared], outputs=shown, queue=False, show_progress="hidden")
         edit_btn.click(edit, inputs=[turns_state], outputs=[*shown, question], queue=False,
                        show_progress="hidden")
         export_btn.click(None, inputs=[export_text], js="(md) => window.ragExport(md)")

@@ -3,8 +3,8 @@ inbox on the server (questions waiting while an answer streams, and which answer
 
 The inbox is why no question is dropped: the page's Send puts a question in the inbox at once
 (no queue, no wait) and shows it as queued; one answering loop per session takes questions out in
-order. Stop and Clear bump the inbox's epoch, so an answer that is still running stops yielding
-before its next piece instead of writing over the cleared chat."""
+order. Stop ends the running answer at its next piece. Clear bumps the inbox's epoch: the loop
+closes the running answer before its next piece and paints the cleared page itself."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ class Inbox:
         self._jobs: deque[Job] = deque()
         self._running = False
         self._stop = False
-        self.epoch = 0
+        self.epoch = 0  # bumped by Clear
+        self.taken = 0  # questions taken out so far
 
     @property
     def running(self) -> bool:
@@ -86,6 +87,7 @@ class Inbox:
         with self._lock:
             self._stop = False
             if self._jobs:
+                self.taken += 1
                 return self._jobs.popleft()
             self._running = False
             return None
@@ -112,6 +114,11 @@ class Inbox:
 
     def current(self, epoch: int) -> bool:
         return self.epoch == epoch
+
+    def idle_since(self, taken: int) -> bool:
+        """No question taken, waiting or being answered since `taken` questions had been."""
+        with self._lock:
+            return not self._running and not self._jobs and self.taken == taken
 
 
 class Inboxes:
