@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.answerers.question import CUES, Query, new_name
+from rag.answerers.thesaurus import names_country
 from rag.lang import has_cjk
 from rag.schema import Passage
 from rag.text import Span, fold, split_sentences
@@ -90,7 +91,7 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
     idf = _idf(groups, sentences)
     needed = [g for g, asked in zip(groups, query.words, strict=True)
               if asked not in query.categories]
-    alternatives = query.alternatives()
+    alternatives = query.alternatives() if query.english else {}  # a name has no synonym
     names = [alternatives.get(w, (w,)) for w in query.names]
     raw = [s.text for _, s in units]
     candidates = [
@@ -112,8 +113,11 @@ Group = tuple[str, ...]  # a question word and the forms that count as it
 
 
 def _typed(query: Query, sentence: str, window: str) -> bool:
-    """A 誰 answer names someone the question does not; a 何時 answer has a date nearby."""
+    """A 誰 answer names someone the question does not; a 哪國 answer names a country; a 何時
+    answer has a date nearby."""
     if "person" in query.kinds and not new_name(sentence, query):
+        return False
+    if query.needs_country and not names_country(fold(sentence)):
         return False
     return "date" not in query.kinds or bool(CUES["date"][1].search(window)
                                              or _YEAR.search(window))
@@ -127,11 +131,15 @@ def _window(units: list[tuple[int, Span]], sentences: list[str], i: int) -> str:
 
 
 def _groups(query: Query, shown: str) -> list[Group]:
-    """A Chinese word stands for itself (or its longest part the passages have); an English
-    word for itself and its Chinese senses, matched exactly."""
+    """A Chinese word stands for itself (or its longest part the passages have) and, when the
+    passages lack it, for its synonyms they have; an English word for itself and its Chinese
+    senses, matched exactly."""
     if query.english:
         return list(query.alternatives().values())
-    return [(resolve(w, shown),) for w in query.words]
+    senses = query.senses or ((),) * len(query.words)
+    return [(resolve(w, shown),) if w in shown
+            else (resolve(w, shown), *(s for s in extra if s in shown))
+            for w, extra in zip(query.words, senses, strict=True)]
 
 
 def resolve(word: str, shown: str) -> str:

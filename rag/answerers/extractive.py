@@ -19,6 +19,7 @@ from rag.answerers.evidence import (
 from rag.answerers.question import Query, analyse, split_parts
 from rag.answerers.short import leads, scored_span, shipped
 from rag.answerers.similarity import SentenceVectors
+from rag.answerers.thesaurus import widen
 from rag.config import Settings
 from rag.dates import annotate_relative_dates
 from rag.lang import Lang
@@ -174,9 +175,13 @@ class ExtractiveAnswerer(OfflineAnswerer):
         units = sentence_units(passages)
         if not units:
             return Evidence([], 1.0, False)
-        query = analyse(question, lang)
-        lexical = gather(query, passages, units, [0.0] * len(units))
+        lexical = gather(self.query(question, lang), passages, units, [0.0] * len(units))
         return self._with_similarities(question, lexical)
+
+    @staticmethod
+    def query(question: str, lang: Lang | None = None) -> Query:
+        """The question as evidence reads it: 詞林 synonyms for its words, the country check."""
+        return widen(analyse(question, lang))
 
     def _with_similarities(self, question: str, evidence: Evidence) -> Evidence:
         """The evidence with the question-sentence similarity of every sentence that could

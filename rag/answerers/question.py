@@ -41,6 +41,9 @@ _ASKS = re.compile(r"[哪几谁]|什么|甚么|多少|何")
 _NUM = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+|首)"  # 首個, 首次: the first
 _UNIT_ASKED = re.compile(
     r"(?:几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟|新台币|台币|美元|钱)")
+# "Which country" (哪國人, 哪一個國家, 國籍): the answer names a country.
+_COUNTRY_ASKED = re.compile(both_scripts(
+    r"哪(?:一)?(?:個)?國|什麼國家|何國|國籍|\bwhich country|\bwhat country|nationality"), re.I)
 _MONEY = frozenset({"元", "新台币", "台币", "美元", "钱"})
 # An amount of money: "30億元", "新台幣30億", "1,000萬美元".
 _AMOUNT = re.compile(r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+)"
@@ -64,6 +67,11 @@ class Query:
     kinds: tuple[str, ...]  # keys of CUES the question matches
     english: bool
     senses: tuple[tuple[str, ...], ...] = ()  # per word, what else may stand for it
+    needs_country: bool = False  # the answering sentence must name a country (thesaurus.widen)
+
+    @property
+    def asks_country(self) -> bool:
+        return _COUNTRY_ASKED.search(self.text) is not None
 
     def alternatives(self) -> dict[str, tuple[str, ...]]:
         """Each word with the forms that count as it in text (an English word's Chinese)."""
@@ -121,7 +129,8 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
 def new_name(sentence: str, query: Query) -> bool:
     """True when the sentence names a person the question does not (a 誰 question's answer);
     an English question's words count in their Chinese senses too."""
-    folded_q = " ".join([fold(query.text), *(a for alts in query.senses for a in alts)])
+    senses = query.senses if query.english else ()  # a Chinese word's synonyms name nobody
+    folded_q = " ".join([fold(query.text), *(a for alts in senses for a in alts)])
     latin = re.findall(r"[A-Z][a-z\u00c0-\u024f]+(?:[ -][A-Z][a-z\u00c0-\u024f]+)+", sentence)
     if any(fold(name) not in folded_q for name in latin):
         return True

@@ -1,0 +1,63 @@
+"""同義詞詞林 in the extractive answerer: a reworded question word counts as present through its
+synonyms, and a "which country" question needs a sentence naming a country."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answerers.evidence import gather, sentence_units
+from rag.answerers.extractive import ExtractiveAnswerer
+from rag.answerers.question import analyse
+from rag.answerers.thesaurus import MIN_CHARS, names_country, synonyms, widen
+from rag.schema import Passage
+
+
+def passage(text: str, article: str = "a1", title: str = "標題") -> Passage:
+    return Passage(chunk_id=f"{article}:0", article_id=article, title=title,
+                   date="2025-04-16", index=0, text=text, start=0, end=len(text), score=1.0)
+
+
+def test_synonyms_are_folded_words_of_two_characters_or_more() -> None:
+    found = synonyms("带队")
+    assert "率领" in found and "带队" not in found
+    assert all(len(w) >= MIN_CHARS for w in found)
+    assert synonyms("不是一个词") == ()
+
+
+@pytest.mark.parametrize(("text", "country"), [
+    ("他是美国人", True), ("来自马来西亚的代表", True), ("中国大陆", True),
+    ("欧盟代表团亲自率领", False), ("高雄市政府", False)])
+def test_names_country(text: str, country: bool) -> None:
+    assert names_country(text) is country
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("他是哪國人？", True), ("他是哪国人？", True), ("代表團來自哪一個國家？", True),
+    ("他的國籍是什麼？", True), ("Which country is he from?", True),
+    ("他是誰？", False), ("檳城在哪裡？", False)])
+def test_which_country_questions(question: str, asks: bool) -> None:
+    assert analyse(question).asks_country is asks
+    assert widen(analyse(question)).needs_country is asks
+    assert not analyse(question).needs_country  # only the widened query checks
+
+
+def test_widen_gives_each_chinese_word_its_synonyms() -> None:
+    query = widen(analyse("是誰帶隊的？"))
+    assert "率领" in dict(zip(query.words, query.senses, strict=True))["带队"]
+
+
+def test_a_reworded_word_is_covered_by_its_synonym_only_when_widened() -> None:
+    ps = [passage("此次訪團由歐盟第一參事親自率領，拜會高雄市政府。")]
+    units = sentence_units(ps)
+    plain = gather(analyse("歐盟訪團帶隊拜會的是誰？"), ps, units, [0.0] * len(units))
+    wide = gather(widen(analyse("歐盟訪團帶隊拜會的是誰？")), ps, units, [0.0] * len(units))
+    assert wide.missing < plain.missing
+    assert wide.candidates[0].own > plain.candidates[0].own
+
+
+def test_which_country_is_refused_without_a_country_and_answered_with_one() -> None:
+    answerer = ExtractiveAnswerer(threshold=0.35)
+    without = [passage("此次訪團由歐盟第一參事 Andreas Röttger 親自率領。")]
+    assert answerer.select("Andreas Röttger 是哪國人？", without) == []
+    with_one = [passage("此次訪團由德國籍的歐盟第一參事 Andreas Röttger 親自率領。")]
+    assert answerer.select("Andreas Röttger 是哪國人？", with_one)
