@@ -33,8 +33,9 @@ def test_names_country(text: str, country: bool) -> None:
 
 @pytest.mark.parametrize(("question", "asks"), [
     ("他是哪國人？", True), ("他是哪国人？", True), ("代表團來自哪一個國家？", True),
-    ("他的國籍是什麼？", True), ("Which country is he from?", True),
-    ("他是誰？", False), ("檳城在哪裡？", False)])
+    ("他的國籍是什麼？", True), ("Which country is he from?", True), ("是哪一國製造的？", True),
+    ("他是誰？", False), ("檳城在哪裡？", False), ("是哪一個國王的雕像？", False),
+    ("成為哪個國際酒店集團的成員？", False)])
 def test_which_country_questions(question: str, asks: bool) -> None:
     assert analyse(question).asks_country is asks
     assert widen(analyse(question)).needs_country is asks

@@ -42,8 +42,11 @@ _NUM = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+|首
 _UNIT_ASKED = re.compile(
     r"(?:几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟|新台币|台币|美元|钱)")
 # "Which country" (哪國人, 哪一個國家, 國籍): the answer names a country.
+# Not 哪個國王 (a king) or 哪個國際酒店集團 (international): of the 228 DRCD + CMRC questions with
+# 哪(一)(個)國, those 6 are the only ones not asking for a country.
 _COUNTRY_ASKED = re.compile(both_scripts(
-    r"哪(?:一)?(?:個)?國|什麼國家|何國|國籍|\bwhich country|\bwhat country|nationality"), re.I)
+    r"哪(?:一)?(?:個)?國(?![王際])|什麼國家|何國|國籍|\bwhich country|\bwhat country"
+    r"|nationality"), re.I)
 _MONEY = frozenset({"元", "新台币", "台币", "美元", "钱"})
 # An amount of money: "30億元", "新台幣30億", "1,000萬美元".
 _AMOUNT = re.compile(r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+)"
