@@ -10,6 +10,7 @@ from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.question import analyse
 from rag.answerers.thesaurus import MIN_CHARS, names_country, synonyms, widen
 from rag.schema import Passage
+from rag.text import fold
 
 
 def passage(text: str, article: str = "a1", title: str = "標題") -> Passage:
@@ -26,9 +27,11 @@ def test_synonyms_are_folded_words_of_two_characters_or_more() -> None:
 
 @pytest.mark.parametrize(("text", "country"), [
     ("他是美国人", True), ("来自马来西亚的代表", True), ("中国大陆", True),
-    ("欧盟代表团亲自率领", False), ("高雄市政府", False)])
+    ("義大利發行過郵票", True), ("索馬利亞的海港", True), ("尼西亞帝國繼承法統", True),
+    ("欧盟代表团亲自率领", False), ("高雄市政府", False), ("全國各地", False)])
 def test_names_country(text: str, country: bool) -> None:
-    assert names_country(text) is country
+    """詞林's names, Taiwan's forms (義大利 for 意大利) and 帝國/王國 names, in folded text."""
+    assert names_country(fold(text)) is country
 
 
 @pytest.mark.parametrize(("question", "asks"), [
