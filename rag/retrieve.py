@@ -13,7 +13,7 @@ from rag import signals as signal_registry
 from rag.config import Settings
 from rag.embed import Embedder, get_embedder
 from rag.errors import ConfigError, InputError
-from rag.fusion import METHODS, fuse
+from rag.fusion import METHODS, fuse, ranking
 from rag.index_reader import IndexReader
 from rag.lang import Lang, detect_language
 from rag.rerank import Reranker, get_reranker
@@ -77,7 +77,7 @@ class Retriever:
             pool = max(3 * k, 30)
             runs = {s.name: s.scores(signal_query, pool, filters) for s in self.signals}
             fused = self._fuse(runs)
-            ranked = sorted(fused, key=lambda cid: -fused[cid])
+            ranked = ranking(fused)
             passages = self._passages(ranked, fused, runs)
         if self.reranker is not None:
             passages = self._rerank(query, passages[: max(2 * k, 20)])
@@ -127,7 +127,7 @@ class Retriever:
         scores = self.reranker.score(query, [p.text for p in passages])
         rescored = [replace(p, score=s, scores={**p.scores, "rerank": s})
                     for p, s in zip(passages, scores, strict=True)]
-        return sorted(rescored, key=lambda p: -p.score)
+        return sorted(rescored, key=lambda p: (-p.score, p.chunk_id))
 
 
 def _drop_overlaps(passages: list[Passage], k: int) -> list[Passage]:

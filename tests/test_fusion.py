@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 
 import pytest
 
-from rag.fusion import METHODS, fuse, rrf, score_fusion
+from rag.fusion import METHODS, fuse, ranking, rrf, score_fusion
 
 RUNS = {
     "dense": {"x": 0.9, "y": 0.7, "z": 0.5},
@@ -84,3 +87,31 @@ def test_fuse_dispatches_by_method_name() -> None:
     assert set(METHODS) == {"rrf", "score"}
     assert fuse("score", runs, weights) == score_fusion(runs, weights)
     assert fuse("rrf", runs, weights, rrf_k=10) == rrf(runs, weights, 10)
+
+
+_TIES = """
+import json, sys
+from rag.fusion import fuse, ranking
+# Each run's top normalises to 1: a-top and b-top tie, and so do the runs' tails.
+runs = {"dense": {f"a{i}": 1.0 - i / 100 for i in range(30)} | {"b-top": 0.5},
+        "lexical": {f"b{i}": 9.0 - i / 10 for i in range(30)} | {"b-top": 9.0}}
+runs["dense"]["a-top"] = 1.0
+out = {m: ranking(fuse(m, runs, {"dense": 1.0, "lexical": 1.0}))[:12] for m in ("score", "rrf")}
+print(json.dumps(out))
+"""
+
+
+def test_ties_rank_the_same_in_every_process() -> None:
+    """Exact ties are ordered by id, not by set iteration, which changes with PYTHONHASHSEED:
+    the same question ranked its passages differently in two processes before."""
+    orders = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _TIES], env=env, capture_output=True,
+                              text=True, timeout=60, check=True)
+        orders.add(done.stdout)
+    assert len(orders) == 1, orders
+
+
+def test_ranking_orders_equal_scores_by_id() -> None:
+    assert ranking({"c": 1.0, "a": 1.0, "b": 2.0}) == ["b", "a", "c"]
