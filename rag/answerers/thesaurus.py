@@ -11,7 +11,7 @@ from rag.answerers.question import Query
 from rag.text import fold, to_traditional
 
 # Single-character synonyms were chosen against on the gold tune half: key-fact 0.863 -> 0.843
-# and one unanswerable question answered (一 character stands for too many words).
+# and one unanswerable question answered (a single character stands for too many words).
 MIN_CHARS = 2
 # 詞林's classes of country names: Di02A23 (美国, 马来西亚, …) and Di02A03 (中国 and its names).
 COUNTRY_CLASSES = ("Di02A23", "Di02A03")
