@@ -7,7 +7,7 @@ import pytest
 
 from rag.answerers.evidence import gather, sentence_units
 from rag.answerers.extractive import ExtractiveAnswerer
-from rag.answerers.question import analyse
+from rag.answerers.question import analyse, new_name
 from rag.answerers.thesaurus import MIN_CHARS, names_country, synonyms, widen
 from rag.schema import Passage
 from rag.text import fold
@@ -65,3 +65,15 @@ def test_which_country_is_refused_without_a_country_and_answered_with_one() -> N
     assert answerer.select("Andreas Röttger 是哪國人？", without) == []
     with_one = [passage("此次訪團由德國籍的歐盟第一參事 Andreas Röttger 親自率領。")]
     assert answerer.select("Andreas Röttger 是哪國人？", with_one)
+
+
+@pytest.mark.parametrize(("question", "sentence", "plain", "widened"), [
+    ("1997年時誰創立了網易公司？", "1997年丁磊創立網易公司。", False, True),  # a 2-character name
+    ("人工智能的基本原理需要谁来研究？", "基本原理需要数学家来研究。", False, True),  # a role
+    ("誰率領代表團？", "代表團於6日抵達高雄。", False, False),  # jieba's "name" 高雄 is a place
+    ("誰率領代表團？", "代表團由 Andreas Röttger 率領。", True, True),
+    ("Who founded NetEase?", "1997年丁磊創立網易公司。", False, False)])  # measured on Chinese
+def test_who_is_answered_by_a_name_or_a_role_when_widened(question: str, sentence: str,
+                                                          plain: bool, widened: bool) -> None:
+    assert new_name(sentence, analyse(question)) is plain
+    assert new_name(sentence, widen(analyse(question))) is widened

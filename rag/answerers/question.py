@@ -71,6 +71,12 @@ class Query:
     english: bool
     senses: tuple[tuple[str, ...], ...] = ()  # per word, what else may stand for it
     needs_country: bool = False  # the answering sentence must name a country (thesaurus.widen)
+    # Who counts as someone new for 誰 (`new_name`): jieba person names of this many characters
+    # or more that are not places (jieba tags 高雄 a name), and these role nouns (数学家, 总统).
+    # thesaurus.widen sets all three.
+    name_chars: int = 3
+    person_words: frozenset[str] = frozenset()
+    place_words: frozenset[str] = frozenset()
 
     @property
     def asks_country(self) -> bool:
@@ -130,15 +136,17 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
 
 
 def new_name(sentence: str, query: Query) -> bool:
-    """True when the sentence names a person the question does not (a 誰 question's answer);
-    an English question's words count in their Chinese senses too."""
+    """True when the sentence names a person the question does not (a 誰 question's answer),
+    by name or, for a widened query, by role; an English question's words count in their
+    Chinese senses too."""
     senses = query.senses if query.english else ()  # a Chinese word's synonyms name nobody
     folded_q = " ".join([fold(query.text), *(a for alts in senses for a in alts)])
     latin = re.findall(r"[A-Z][a-z\u00c0-\u024f]+(?:[ -][A-Z][a-z\u00c0-\u024f]+)+", sentence)
     if any(fold(name) not in folded_q for name in latin):
         return True
-    return any(flag.startswith("nr") and len(w) >= 3 and w not in folded_q
-               for w, flag in pos_cut(fold(sentence)))
+    return any((flag.startswith("nr") and len(w) >= query.name_chars
+                and w not in query.place_words or w in query.person_words)
+               and w not in folded_q for w, flag in pos_cut(fold(sentence)))
 
 
 def _english(question: str, kinds: tuple[str, ...]) -> Query:
