@@ -71,6 +71,7 @@ def test_which_country_is_refused_without_a_country_and_answered_with_one() -> N
     ("1997年時誰創立了網易公司？", "1997年丁磊創立網易公司。", False, True),  # a 2-character name
     ("人工智能的基本原理需要谁来研究？", "基本原理需要数学家来研究。", False, True),  # a role
     ("誰率領代表團？", "代表團於6日抵達高雄。", False, False),  # jieba's "name" 高雄 is a place
+    ("誰推動這項計畫？", "這項計畫推動智慧醫療。", False, False),  # and 智慧 a common word
     ("誰率領代表團？", "代表團由 Andreas Röttger 率領。", True, True),
     ("Who founded NetEase?", "1997年丁磊創立網易公司。", False, False)])  # measured on Chinese
 def test_who_is_answered_by_a_name_or_a_role_when_widened(question: str, sentence: str,

@@ -72,11 +72,11 @@ class Query:
     senses: tuple[tuple[str, ...], ...] = ()  # per word, what else may stand for it
     needs_country: bool = False  # the answering sentence must name a country (thesaurus.widen)
     # Who counts as someone new for 誰 (`new_name`): jieba person names of this many characters
-    # or more that are not places (jieba tags 高雄 a name), and these role nouns (数学家, 总统).
-    # thesaurus.widen sets all three.
+    # or more that are not common words (jieba tags 高雄 and 智慧 names), and these role nouns
+    # (数学家, 总统). thesaurus.widen sets all three.
     name_chars: int = 3
     person_words: frozenset[str] = frozenset()
-    place_words: frozenset[str] = frozenset()
+    common_words: frozenset[str] = frozenset()
 
     @property
     def asks_country(self) -> bool:
@@ -145,7 +145,7 @@ def new_name(sentence: str, query: Query) -> bool:
     if any(fold(name) not in folded_q for name in latin):
         return True
     return any((flag.startswith("nr") and len(w) >= query.name_chars
-                and w not in query.place_words or w in query.person_words)
+                and w not in query.common_words or w in query.person_words)
                and w not in folded_q for w, flag in pos_cut(fold(sentence)))
 
 
