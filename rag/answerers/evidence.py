@@ -136,10 +136,9 @@ def _groups(query: Query, shown: str) -> list[Group]:
     senses, matched exactly."""
     if query.english:
         return list(query.alternatives().values())
-    senses = query.senses or ((),) * len(query.words)
     return [(resolve(w, shown),) if w in shown
-            else (resolve(w, shown), *(s for s in extra if s in shown))
-            for w, extra in zip(query.words, senses, strict=True)]
+            else (resolve(w, shown), *(s for s in forms[1:] if s in shown))
+            for w, forms in query.alternatives().items()]
 
 
 def resolve(word: str, shown: str) -> str:

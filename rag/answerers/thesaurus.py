@@ -90,6 +90,7 @@ def widen(query: Query) -> Query:
     questions) accepting a role or a 2-character name as the someone a 誰 question asks for."""
     if query.english:  # senses are CC-CEDICT's; the person rule was measured on Chinese only
         return replace(query, needs_country=query.asks_country)
-    return replace(query, senses=tuple(synonyms(w) for w in query.words),
+    tables = _tables()
+    return replace(query, senses=tuple(tables.synonyms.get(w, ()) for w in query.words),
                    needs_country=query.asks_country, name_chars=NAME_CHARS,
-                   person_words=_tables().roles, common_words=_tables().common)
+                   person_words=tables.roles, common_words=tables.common)
