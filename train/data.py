@@ -14,6 +14,9 @@ SPLITS = ("train", "validation", "test")
 # Share of articles per split; the article, not the question, is the unit, so no test
 # paragraph (nor a sibling paragraph of the same article) is ever seen in training.
 SHARES = (0.6, 0.2, 0.2)
+# The split (and swap) seed the shipped models were trained with
+# (rag/answerers/models/record.json); the test datasets and the checks read the same one.
+SEED = 13
 # dataset name -> files under the benchmarks folder
 SOURCES: dict[str, tuple[str, ...]] = {
     "drcd": ("drcd/DRCD_dev.json",),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.schema import Filters
 from rag.text import fold, split_sentences
 from train.data import Item, Paragraph
 
@@ -135,3 +136,29 @@ def swaps_for(items: Sequence[Item], paragraphs: Sequence[Paragraph], seed: int
         if found is not None:
             out[item.qid] = found
     return out
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One unanswerable question to ask: "removed" searches without the gold paragraph,
+    "swapped" asks the swapped question over everything."""
+
+    item: Item
+    question: str
+    kind: str  # removed | swapped
+    filters: Filters | None
+
+
+def negative_asks(chosen: Sequence[Item], paragraphs: Sequence[Paragraph],
+                  swaps: dict[str, Swap], limit: int | None = None) -> list[Ask]:
+    """The removed asks of `chosen` (the first `limit`), then their swapped asks (the first
+    `limit` that have one). Callers drop a removed ask whose passages still answer it
+    (train.build.ambiguous)."""
+    pids = tuple(p.pid for p in paragraphs)
+    n = len(chosen) if limit is None else limit
+    asks = [Ask(i, i.question, "removed", Filters(article_ids=tuple(p for p in pids
+                                                                     if p != i.pid)))
+            for i in chosen[:n]]
+    asks += [Ask(i, swaps[i.qid].question, "swapped", None) for i in chosen
+             if i.qid in swaps][:n]
+    return asks

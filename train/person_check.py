@@ -20,14 +20,12 @@ from rag.answerers.question import Query, analyse
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.lang import Lang
-from rag.schema import Filters
 from rag.text import fold
 from train.build import ambiguous
-from train.data import load, split_of
-from train.negatives import swaps_for
+from train.data import SEED, load, split_of
+from train.negatives import negative_asks, swaps_for
 from train.pools import build
 
-SEED = 13
 COUNTS = ("asked", "answered", "holds", "removed", "removed_refused", "swapped",
           "swapped_refused")
 
@@ -48,8 +46,6 @@ def measure(settings: Settings, dataset: str, widened: bool, limit: int) -> dict
         assistant.answerer = assistant.fallback = PlainWho(
             embedder=assistant.retriever.embedder, threshold=pool.extractive_threshold)
     paragraphs, items = load(dataset, pool.benchmarks_dir)
-    pids = tuple(p.pid for p in paragraphs)
-    swaps = swaps_for(items, paragraphs, SEED)
     asked = [i for i in items if split_of(i.article, SEED) == "validation"
              and "person" in analyse(i.question).kinds][:limit]
     c = dict.fromkeys(COUNTS, 0)
@@ -59,14 +55,12 @@ def measure(settings: Settings, dataset: str, widened: bool, limit: int) -> dict
         if not answer.refused:
             c["answered"] += 1
             c["holds"] += any(fold(g) in fold(answer.text) for g in item.answers)
-        removed = assistant.ask(item.question, filters=Filters(
-            article_ids=tuple(p for p in pids if p != item.pid)))
-        if not ambiguous(item, removed.passages):
-            c["removed"] += 1
-            c["removed_refused"] += removed.refused
-        if item.qid in swaps:
-            c["swapped"] += 1
-            c["swapped_refused"] += assistant.ask(swaps[item.qid].question).refused
+    for ask in negative_asks(asked, paragraphs, swaps_for(items, paragraphs, SEED)):
+        negative = assistant.ask(ask.question, filters=ask.filters)
+        if ask.kind == "removed" and ambiguous(ask.item, negative.passages):
+            continue
+        c[ask.kind] += 1
+        c[f"{ask.kind}_refused"] += negative.refused
     return c
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from eval.dataset import GoldItem
 from eval.datasets.base import Outcome, RunOptions, ingest_collection
-from eval.datasets.split import SEED
 from eval.drcd import write_records
 from eval.item import ItemResult
 from eval.runner import progress_bar
 from rag.config import Settings
-from rag.schema import Filters
 
 BENCHMARKS = (("drcd", "train-drcd", "drcd_paragraphs.jsonl"),
               ("cmrc", "train-cmrc", "cmrc_paragraphs.jsonl"))
@@ -43,26 +41,22 @@ class NegativesDataset:
 
         from rag.assistant import Assistant
         from train.build import ambiguous
-        from train.data import load, records, split_of
-        from train.negatives import swaps_for
+        from train.data import SEED, load, records, split_of
+        from train.negatives import negative_asks, swaps_for
 
         paragraphs, items = load(dataset, settings.benchmarks_dir)
-        swaps = swaps_for(items, paragraphs, SEED)
         test = [i for i in items if split_of(i.article, SEED) == "test"]
+        asks = negative_asks(test, paragraphs, swaps_for(items, paragraphs, SEED),
+                             options.limit or None)
         ingest_collection([write_records(records(paragraphs), settings.data_dir / records_file)],
                           settings, progress=True)
         assistant = Assistant(settings, answerer=options.answerer)
-        pids = [p.pid for p in paragraphs]
-        limit = options.limit or len(test)
-        asks = [(i, i.question, "removed") for i in test[:limit]]
-        asks += [(i, swaps[i.qid].question, "swapped") for i in test if i.qid in swaps][:limit]
         out = []
         with progress_bar(len(asks), desc=f"{self.name}:{dataset}") as bar:
-            for item, question, kind in asks:
+            for ask in asks:
+                item, question, kind = ask.item, ask.question, ask.kind
                 started = time.perf_counter()
-                filters = Filters(article_ids=tuple(p for p in pids if p != item.pid)) \
-                    if kind == "removed" else None
-                answer = assistant.ask(question, filters=filters)
+                answer = assistant.ask(question, filters=ask.filters)
                 bar.update(1)
                 if kind == "removed" and ambiguous(item, answer.passages):
                     continue

@@ -13,8 +13,6 @@ from eval.drcd import write_records
 from eval.runner import progress_bar, run_items
 from rag.config import Settings
 
-SEED = 13  # the seed the shipped models were trained with (rag/answerers/models/record.json)
-
 
 @dataclass(frozen=True, kw_only=True)
 class TestSplit:
@@ -30,7 +28,7 @@ class TestSplit:
 
     def run(self, settings: Settings, options: RunOptions) -> Outcome:
         from rag.assistant import Assistant
-        from train.data import load, records, split_of
+        from train.data import SEED, load, records, split_of
 
         paragraphs, items = load(self.dataset, settings.benchmarks_dir)
         chosen = [i for i in items if split_of(i.article, SEED) == self.split]
