@@ -180,8 +180,9 @@ class ExtractiveAnswerer(OfflineAnswerer):
 
     @staticmethod
     def query(question: str, lang: Lang | None = None) -> Query:
-        """The question as evidence reads it: 詞林 synonyms for its words, the country check."""
-        return widen(analyse(question, lang))
+        """The question as evidence reads it: 詞林 synonyms for its words, the country check,
+        the question's numbers next to the answer."""
+        return replace(widen(analyse(question, lang)), numbers_nearby=True)
 
     def _with_similarities(self, question: str, evidence: Evidence) -> Evidence:
         """The evidence with the question-sentence similarity of every sentence that could

@@ -47,6 +47,7 @@ _UNIT_ASKED = re.compile(
 _COUNTRY_ASKED = re.compile(both_scripts(
     r"哪(?:一)?(?:個)?國(?![王際])|什麼國家|何國|國籍|\bwhich country|\bwhat country"
     r"|nationality"), re.I)
+_DIGITS = re.compile(r"\d[\d.,]*")
 _MONEY = frozenset({"元", "新台币", "台币", "美元", "钱"})
 # An amount of money: "30億元", "新台幣30億", "1,000萬美元".
 _AMOUNT = re.compile(r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+)"
@@ -77,6 +78,15 @@ class Query:
     name_chars: int = 3
     person_words: frozenset[str] = frozenset()
     common_words: frozenset[str] = frozenset()
+    # The extractive answerer's check (ExtractiveAnswerer.query sets it; the learned models
+    # were trained without it): the question's years and amounts must be in the answering
+    # sentence or next to it, and a 多少 answer needs an amount there (evidence._typed).
+    numbers_nearby: bool = False
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """The question's years and amounts as written in digits (2019, 15)."""
+        return tuple(w for w in self.words if _DIGITS.fullmatch(w))
 
     @property
     def asks_country(self) -> bool:
