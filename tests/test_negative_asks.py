@@ -1,4 +1,4 @@
-"""The unanswerable asks shared by `negatives-test` and `python -m train.person_check`: each
+"""The unanswerable asks shared by `negatives-test` and `python -m train.validate`: each
 question without its gold paragraph, then each swapped question, both capped by `limit`."""
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from eval.datasets.negatives import NEGATIVES
 from rag.answerers import model as models
 from rag.app.cli import main
 from rag.config import Settings
-from train.data import split_of
+from train.data import SEED, split_of
+from train.validate import VARIANTS, measure
 
 PLACES = "北港 南灣 東嶺 西河 中洲 青山 白沙 紅橋 金田 石門 玉泉 雲林".split()
 
@@ -89,3 +90,16 @@ def test_rag_train_fits_the_models_from_the_benchmark_in_one_command(
     for name in ("selector", "answerability", "short"):
         assert models.load(name, out).kind == "logistic"
     assert 0.0 <= models.load("answerability", out).threshold <= 1.0
+
+
+def test_the_validation_check_asks_each_validation_question_three_ways(
+        bench: tuple[Settings, Path]) -> None:
+    """`python -m train.validate`: as asked, gold paragraph removed, constraint swapped."""
+    settings, _ = bench
+    counts = measure(settings, "drcd", VARIANTS["shipped"], limit=50)
+    validation = [i for i in range(12) if split_of(f"drcd:A{i}", SEED) == "validation"]
+    assert counts["asked"] == 2 * len(validation) > 0
+    assert counts["holds"] == counts["answered"] == counts["asked"]  # each names its year
+    assert 0 < counts["removed"] <= counts["asked"]
+    assert counts["removed_refused"] == counts["removed"]  # the other articles lack the answer
+    assert counts["swapped_refused"] <= counts["swapped"] <= counts["asked"]

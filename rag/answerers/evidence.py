@@ -107,7 +107,7 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
                   cue=1.0 if query.cue(span.text) else 0.0,
                   unit=1.0 if query.unit_ok(sentences[i]) else 0.0,
                   names=_share(names, contexts[n]),
-                  typed=_typed(query, span.text, _window(units, raw, i)),
+                  typed=_typed(query, span.text, _window(units, raw, i), contexts[n]),
                   english=query.english)
         for i, (n, span) in enumerate(units)]
     unit_found = not query.units or any(c.unit for c in candidates)
@@ -118,7 +118,7 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
 Group = tuple[str, ...]  # a question word and the forms that count as it
 
 
-def _typed(query: Query, sentence: str, window: str) -> bool:
+def _typed(query: Query, sentence: str, window: str, context: str = "") -> bool:
     """A 誰 answer names someone the question does not; a 哪國 answer names a country; a 何時
     answer has a date nearby; with `numbers_nearby`, the question's years and amounts are in
     the sentence or next to it: a question whose 2021 was swapped for the article's 2019 was
