@@ -115,10 +115,26 @@ def open_collection(settings: Settings, model_name: str, dim: Callable[[], int],
     created = guard(settings, lambda: c.create_collection(
         name,
         metadata={"embed_model": model_name, "embed_dim": int(dim())},
-        configuration={"hnsw": {"space": "cosine"}},
+        configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search}},
         embedding_function=None,
     ))
     return GuardedCollection(settings, name, created)
+
+
+def search_breadth(settings: Settings, collection: Any) -> None:
+    """Give a collection made before `hnsw_ef_search` existed (Chroma's default, 100) the
+    configured search breadth; a query-time setting, so nothing is rebuilt. A store that
+    refuses the change (a read-only server) keeps answering with its own, with a warning."""
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    if hnsw.get("ef_search") == settings.hnsw_ef_search:
+        return
+    try:
+        guard(settings, lambda: collection.modify(
+            configuration={"hnsw": {"ef_search": settings.hnsw_ef_search}}))
+    except StoreUnavailable:
+        raise
+    except Exception as exc:  # chromadb's own errors vary by version and mode
+        log.warning("HNSW ef_search stays %s: %s", hnsw.get("ef_search"), exc)
 
 
 def read_collection(settings: Settings) -> GuardedCollection:
@@ -129,6 +145,7 @@ def read_collection(settings: Settings) -> GuardedCollection:
             f"索引是空的（集合 {settings.collection}）：請先執行 `rag ingest data/corpus`。 "
             f"The index is empty: run `rag ingest data/corpus` first."
         )
+    search_breadth(settings, existing)
     return GuardedCollection(settings, settings.collection, existing,
                              reopen=lambda: _must_get(settings, settings.collection))
 
