@@ -208,9 +208,9 @@ def verify(draft: Draft, passages: Sequence[Passage], lang: str) -> Verified:
     if not any(c.accepted for s in kept for c in s.clauses):
         notes.append("回答沒有可驗證的引用，已改為拒答 (no verifiable citation: answer withheld)")
         return Verified(refusal(lang), (), True, tuple(dict.fromkeys(notes)))
-    answer, order, claims = _render(kept, sources, notes)
-    citations = tuple(_citation(new, shown[old - 1], claims[old])
-                      for old, new in sorted(order.items(), key=lambda kv: kv[1]))
+    answer, order, quotes = _render(kept, sources, notes)
+    citations = tuple(_citation(new, shown[key[0] - 1], quotes[key])
+                      for key, new in sorted(order.items(), key=lambda kv: kv[1]))
     return Verified(answer, citations, False, tuple(dict.fromkeys(notes)))
 
 
@@ -276,11 +276,15 @@ def _is_claim(text: str) -> bool:
 
 
 def _render(kept: list[_Sentence], sources: _Sources, notes: list[str]
-            ) -> tuple[str, dict[int, int], dict[int, list[str]]]:
+            ) -> tuple[str, dict[tuple[int, int], int], dict[tuple[int, int], Span]]:
     """The answer text with markers renumbered by first appearance, active content kept only
-    where a cited passage holds it verbatim; the renumbering and each passage's claims."""
-    order: dict[int, int] = {}
-    claims: dict[int, list[str]] = {}
+    where a cited passage holds it verbatim; each new number's passage and quoted sentence.
+    A number is one sentence of one passage: two claims quoting two sentences of the same
+    passage get two numbers, so every marker opens the sentence it stands for (one number a
+    passage showed only the sentence nearest all its claims, and the first claim's quote was
+    missing from the sources)."""
+    order: dict[tuple[int, int], int] = {}
+    quotes: dict[tuple[int, int], Span] = {}
     out: list[str] = []
     for s in kept:
         allowed = [n for c in s.clauses for n in c.accepted]
@@ -293,14 +297,17 @@ def _render(kept: list[_Sentence], sources: _Sources, notes: list[str]
                 out.append(_scrub(piece, holds, notes))
                 continue
             clause = s.clauses[piece]
+            marks = []
             for n in clause.accepted:
-                if n not in order:
-                    order[n] = len(order) + 1
-                    claims[n] = []
-                claims[n].append(_claim_text(clause.text))
-            out.append("".join(f"[{order[n]}]" for n in clause.accepted))
+                span = best_span(sources.shown[n - 1], [_claim_text(clause.text)])
+                key = (n, span.start)
+                if key not in order:
+                    order[key] = len(order) + 1
+                    quotes[key] = span
+                marks.append(order[key])
+            out.append("".join(f"[{m}]" for m in dict.fromkeys(marks)))
             clause.accepted = []  # a clause closed by two marker pieces shows its numbers once
-    return "".join(out).strip(), order, claims
+    return "".join(out).strip(), order, quotes
 
 
 def _scrub(text: str, holds: Callable[[str], bool], notes: list[str]) -> str:
@@ -566,8 +573,7 @@ def best_span(passage: Passage, claims: Sequence[str]) -> Span:
     return max(spans, key=lambda s: (len(_terms(s.text) & wanted), -s.start))
 
 
-def _citation(n: int, passage: Passage, claims: Sequence[str]) -> Citation:
-    span = best_span(passage, claims)
+def _citation(n: int, passage: Passage, span: Span) -> Citation:
     return Citation(n=n, article_id=passage.article_id, title=passage.title, date=passage.date,
                     quote=span.text, start=passage.start + span.start,
                     end=passage.start + span.end, chunk_id=passage.chunk_id)

@@ -178,6 +178,26 @@ def test_quote_picks_the_sentence_of_the_claim() -> None:
     assert c.quote.startswith("高雄市則以") and PENANG_BODY[c.start:c.end] == c.quote
 
 
+def test_two_sentences_of_one_passage_get_a_number_and_a_quote_each() -> None:
+    # The extractive answerer quotes a passage's first and fourth sentences: one number for
+    # the passage showed only one of them, and the other claim's source was missing.
+    p = body_passage()
+    first = PENANG_BODY[:PENANG_BODY.index("\n")]
+    fourth = PENANG_BODY[PENANG_BODY.index("高雄市則以"):]
+    v = verify(f"{first}[1]{fourth}[1]", [p], "zh-Hant")
+    assert v.text == f"{first}[1]{fourth}[2]"
+    assert [c.quote for c in v.citations] == [first, fourth]
+    assert all(PENANG_BODY[c.start:c.end] == c.quote for c in v.citations)
+    assert {c.chunk_id for c in v.citations} == {p.chunk_id}
+
+
+def test_two_claims_from_one_sentence_share_its_number() -> None:
+    p = body_passage()
+    v = verify("林欽榮率團赴檳城[1]。他與方美錸交流[1]。", [p], "zh-Hant")
+    assert v.text == "林欽榮率團赴檳城[1]。他與方美錸交流[1]。"
+    assert len(v.citations) == 1 and v.citations[0].quote.startswith("昨(18)日")
+
+
 # --------------------------------------------------------------------------- support
 
 
