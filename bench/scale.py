@@ -6,6 +6,7 @@ and peak memory at 100k and 1M chunks, embedded Chroma and a `chroma run` server
     python bench/scale.py latency --data-dir /work/cache/scale-100k            # embedded
     python bench/scale.py upload --data-dir /work/cache/scale-100k    # once, for server mode
     python bench/scale.py latency --data-dir /work/cache/scale-100k --server   # chroma run
+    python bench/scale.py latency --data-dir /work/cache/scale-1m --ef-search 100  # HNSW breadth
 
 Chunks are random unit vectors (384 dimensions, like e5-small) with synthetic Chinese-like text
 (words of 1-4 characters drawn from the shipped corpus's characters, Zipf-distributed word
@@ -156,9 +157,13 @@ def articles(synth: Synth, total: int, seed: int = 3, skip: int = 0
 # ---------------------------------------------------------------- build
 
 
-def settings_for(data_dir: Path, chroma_url: str | None = None) -> Settings:
-    return Settings.from_env({}).with_(data_dir=data_dir, collection=COLLECTION,
-                                       chroma_url=chroma_url)
+def settings_for(data_dir: Path, chroma_url: str | None = None,
+                 ef_search: int | None = None) -> Settings:
+    """The bench's settings (the environment is not read: RAG_* of the shell never leak in);
+    `ef_search` None keeps the product's default HNSW search breadth."""
+    settings = Settings.from_env({}).with_(data_dir=data_dir, collection=COLLECTION,
+                                           chroma_url=chroma_url)
+    return settings if ef_search is None else settings.with_(hnsw_ef_search=ef_search)
 
 
 def build(data_dir: Path, total: int, documents: bool = True, resume: bool = False
@@ -330,12 +335,13 @@ def upload(data_dir: Path, batch_articles: int = 1000) -> dict[str, Any]:
         stop_server(proc)
 
 
-def latency_child(data_dir: Path, chroma_url: str | None, n: int) -> dict[str, Any]:
+def latency_child(data_dir: Path, chroma_url: str | None, n: int,
+                  ef_search: int | None = None) -> dict[str, Any]:
     from rag.lexical import load_fresh
     from rag.retrieve import Retriever
 
-    settings = settings_for(data_dir, chroma_url)
-    out: dict[str, Any] = {"queries": n}
+    settings = settings_for(data_dir, chroma_url, ef_search)
+    out: dict[str, Any] = {"queries": n, "ef_search": settings.hnsw_ef_search}
     if chroma_url:  # a replica: its caches in a folder of its own
         settings = settings.with_(data_dir=data_dir / "replica")
         started = time.perf_counter()
@@ -401,12 +407,14 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def latency(data_dir: Path, server: bool, n: int) -> dict[str, Any]:
+def latency(data_dir: Path, server: bool, n: int, ef_search: int | None = None
+            ) -> dict[str, Any]:
     proc, url = start_server(data_dir) if server else (None, None)
     try:
         child = subprocess.run(
             [sys.executable, __file__, "latency-child", "--data-dir", str(data_dir),
-             "--queries", str(n)] + (["--chroma-url", url] if url else []),
+             "--queries", str(n)] + (["--chroma-url", url] if url else [])
+            + (["--ef-search", str(ef_search)] if ef_search is not None else []),
             capture_output=True, text=True, check=False)
         if child.returncode != 0:
             raise SystemExit(f"latency run failed:\n{child.stderr[-3000:]}")
@@ -433,6 +441,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "add time at 10k chunks)")
     p.add_argument("--resume", action="store_true",
                    help="build: go on from where a killed build of the same folder stopped")
+    p.add_argument("--ef-search", type=int,
+                   help="latency: HNSW search breadth to query with (default: the product's, "
+                   "RAG_HNSW_EF_SEARCH's default); set on the collection, as the product does")
     p.add_argument("--chroma-url", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.command == "build":
@@ -443,9 +454,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "upload":
         print(json.dumps({"upload": str(args.data_dir), **upload(args.data_dir)}))
     elif args.command == "latency":
-        print(json.dumps(latency(args.data_dir, args.server, args.queries)))
+        print(json.dumps(latency(args.data_dir, args.server, args.queries, args.ef_search)))
     else:
-        print(json.dumps(latency_child(args.data_dir, args.chroma_url, args.queries)))
+        print(json.dumps(latency_child(args.data_dir, args.chroma_url, args.queries,
+                                       args.ef_search)))
     return 0
 
 
