@@ -280,9 +280,9 @@ def _render(kept: list[_Sentence], sources: _Sources, notes: list[str]
     """The answer text with markers renumbered by first appearance, active content kept only
     where a cited passage holds it verbatim; each new number's passage and quoted sentence.
     A number is one sentence of one passage: two claims quoting two sentences of the same
-    passage get two numbers, so every marker opens the sentence it stands for (one number a
-    passage showed only the sentence nearest all its claims, and the first claim's quote was
-    missing from the sources)."""
+    passage get two numbers, so every marker opens the sentence it stands for (when a number
+    stood for a passage, its quote was the one sentence nearest all its claims, and the other
+    claim's sentence was quoted nowhere)."""
     order: dict[tuple[int, int], int] = {}
     quotes: dict[tuple[int, int], Span] = {}
     out: list[str] = []
