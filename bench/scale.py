@@ -446,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "RAG_HNSW_EF_SEARCH's default); set on the collection, as the product does")
     p.add_argument("--chroma-url", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.ef_search is not None and args.ef_search < 1:
+        p.error("--ef-search 至少是 1 (must be at least 1; the product's default is 400)")
     if args.command == "build":
         args.data_dir.mkdir(parents=True, exist_ok=True)
         print(json.dumps({"build": str(args.data_dir), "documents": not args.no_documents,
