@@ -27,6 +27,15 @@ _SHARED_FORMS = frozenset("台里面后只干松征范制表准系么冲周志�
 # Hiragana and katakana (full and half width), but not the prolonged-sound mark alone.
 KANA = re.compile("[\u3041-\u309f\u30a1-\u30fa\u30fd-\u30ff\uff66-\uff9d]")
 MIN_KANA = 2  # one の in a Chinese question (「高雄の美食」) is a style, not Japanese
+# An English question may name its subject in Chinese ("What is 燈塔計畫?"), and a Chinese one
+# may name it in English (「Linker Vision的執行長是誰？」, "Smart City Expo World Congress"):
+# the question's frame decides. English frame: two of these words; Chinese frame: a Chinese
+# question word. Of the 60 mixed-script gold and dialogue questions, none has two of these.
+_EN_FRAME = frozenset(
+    "what when who whom whose where which why how is are was were did does do has have had "
+    "can could will would the a an of to in on for from about with and tell me please list"
+    .split())
+_ZH_ASKS = re.compile("什[麼么]|甚[麼么]|何|誰|谁|哪|幾|几|多少|嗎|吗|呢|是否|怎")
 
 
 def has_cjk(text: str) -> bool:
@@ -39,12 +48,19 @@ def detect_language(text: str) -> Lang:
     if len(KANA.findall(text)) >= MIN_KANA:
         return "ja"
     cjk = CJK.findall(text)
-    if not cjk:
+    if not cjk or _english_frame(text):
         return "en" if re.search(r"[A-Za-z]", text) else "zh-Hant"
     traditional_only = sum(1 for ch in cjk if to_simplified(ch) != ch)
     simplified_only = sum(1 for ch in cjk
                           if ch not in _SHARED_FORMS and _s2t_plain().convert(ch) != ch)
     return "zh-Hans" if simplified_only > traditional_only else "zh-Hant"
+
+
+def _english_frame(text: str) -> bool:
+    """True when an English sentence carries Chinese names: two English frame words, and no
+    Chinese question word ("Who is 陳其邁?", not 「《The Art of War》的作者是誰？」)."""
+    frame = sum(1 for w in re.findall(r"[A-Za-z]+", text) if w.lower() in _EN_FRAME)
+    return frame >= 2 and not _ZH_ASKS.search(text)
 
 
 @lru_cache(maxsize=1)

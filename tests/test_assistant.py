@@ -121,6 +121,25 @@ def test_english_question_gets_an_english_lead_in(assistant: Assistant) -> None:
     assert_quotes_exact(assistant, answer)
 
 
+def test_english_question_naming_its_subject_in_chinese(assistant: Assistant) -> None:
+    """The Chinese names are the question's words (they were dropped, and it was refused in
+    Chinese); the answer opens in English."""
+    answer = assistant.ask("When did 林欽榮 visit Penang?")
+    assert not answer.refused
+    assert answer.text.startswith("According to the articles (quoted in Chinese): ")
+    assert answer.citations[0].article_id == PENANG and "林欽榮" in answer.citations[0].quote
+    assert_quotes_exact(assistant, answer)
+
+
+def test_english_follow_up_to_a_chinese_question_keeps_the_chinese_topic(
+        assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "林欽榮在檳城和哪位行政議員交流？"},
+               {"role": "assistant", "content": "方美錸"}]
+    answer = assistant.ask("Who else did he meet there?", history=history)
+    assert not answer.refused and answer.text.startswith("According to the articles")
+    assert answer.citations[0].article_id == PENANG
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
 def test_empty_question_is_an_input_error(assistant: Assistant, question: str) -> None:
     with pytest.raises(InputError, match="empty"):

@@ -144,6 +144,16 @@ def test_japanese_is_told_apart_by_its_kana() -> None:
     assert detect_language("高雄何時加入 IURC?") == "zh-Hant"
 
 
+def test_the_frame_of_a_mixed_script_question_decides_its_language() -> None:
+    """An English question naming its subject in Chinese is English (answered in English);
+    a Chinese question naming an English title or company stays Chinese."""
+    assert detect_language("What is 燈塔計畫?") == "en"
+    assert detect_language("When did 林欽榮 visit Penang?") == "en"
+    assert detect_language("Linker Vision的執行長是誰？") == "zh-Hant"
+    assert detect_language("《The Art of War》的作者是誰？") == "zh-Hant"
+    assert detect_language("參與Smart City Expo World Congress的是哪個團隊") == "zh-Hant"
+
+
 # --------------------------------------------------------------------------- through the faces
 
 

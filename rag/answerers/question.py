@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.lang import CJK, Lang, detect_language
+from rag.lang import CJK, CJK_RUN, Lang, detect_language
 from rag.text import both_scripts, fold
 
 # Question-type cues: (question pattern, pattern an answering sentence tends to hold), written in
@@ -160,13 +160,19 @@ def new_name(sentence: str, query: Query) -> bool:
 
 
 def _english(question: str, kinds: tuple[str, ...]) -> Query:
-    """Words with their CC-CEDICT senses; names are the words CC-CEDICT knows as names."""
+    """Words with their CC-CEDICT senses; names are the words CC-CEDICT knows as names. The
+    question's Chinese words ("What is 燈塔計畫?", a follow-up's carried Chinese topic) are
+    content words as in a Chinese question, matched as they are."""
     from rag.lexicon import read_english
 
     glosses = read_english(question)
-    return Query(question, tuple(g.word for g in glosses), frozenset(), (),
-                 tuple(g.word for g in glosses if g.name), kinds, True,
-                 tuple(g.senses for g in glosses))
+    chinese = " ".join(CJK_RUN.findall(fold(question)))
+    words, _, names = _content_words(chinese) if chinese else ((), frozenset(), ())
+    words = tuple(w for w in words if CJK.search(w))
+    return Query(question, tuple(g.word for g in glosses) + words, frozenset(), (),
+                 tuple(g.word for g in glosses if g.name) + tuple(n for n in names
+                                                                  if n in words),
+                 kinds, True, tuple(g.senses for g in glosses) + ((),) * len(words))
 
 
 def split_parts(question: str, lang: Lang | None = None) -> list[str]:
