@@ -4,6 +4,7 @@ the JSON model format (checked against scikit-learn) and short-answer span candi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def _fit(kind: str) -> tuple[model.Model, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3)).astype(np.float32)
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
-    options = {"iterations": 20} if kind == "trees" else {}
+    options: dict[str, Any] = {"iterations": 20} if kind == "trees" else {}
     return fit(kind, "toy", ("a", "b", "c"), x, y, seed=0, **options), x
 
 
@@ -115,6 +116,21 @@ def test_span_candidates_hold_the_answer_and_stay_inside_the_sentence() -> None:
     assert found.matrix.shape == (len(found.offsets), len(short.SPAN_FEATURES))
     assert all(0 <= a < b <= len(sentence) for a, b in found.offsets)
     assert not any(t.startswith("，") or t.endswith("。") for t in texts)
+
+
+def test_span_context_reads_the_question_words_around_the_slot_and_the_asked_category() -> None:
+    """蘋果公司 sits where the question's 哪個公司 sits: the words right of the slot (設計、開發)
+    follow it, it ends with the asked category, and the clause break is outside it."""
+    sentence = "麥金塔電腦由蘋果公司設計、開發和銷售，最初定位於家庭市場。"
+    found = short.spans(analyse("哪個公司設計、開發了麥金塔電腦？"), sentence)
+    rows = {sentence[a:b]: found.matrix[i] for i, (a, b) in enumerate(found.offsets)}
+    col = {name: i for i, name in enumerate(short.SPAN_FEATURES)}
+    answer, other = rows["蘋果公司"], rows["最初定位於家庭市場"]
+    assert answer[col["qr_right"]] > 0.25 and other[col["qr_right"]] == 0.0
+    assert answer[col["category_end"]] == 1.0 and other[col["category_end"]] == 0.0
+    assert answer[col["cue_before"]] == 1.0  # 由
+    assert answer[col["commas"]] == 0.0 and rows["設計、開發和銷售，最初"][col["commas"]] == 1.0
+    assert answer[col["ql_left"]] == 0.0  # nothing is asked left of the slot
 
 
 def test_short_answers_lead_for_dates_numbers_people_places_and_lists() -> None:

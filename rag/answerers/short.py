@@ -37,8 +37,18 @@ SPAN_FEATURES = (
     "quoted", "listing", "has_name", "bound_left", "bound_right", "position", "stop_edge",
     "category_after", "unit_in", "type_match", *(f"first_{g}" for g in _GROUPS),
     *(f"last_{g}" for g in _GROUPS), *(f"asks_{k}" for k in KINDS), "asks_other",
+    # where the question's words sit around the span (`_context_row`)
+    "q_left_window", "q_right_window", "ql_left", "qr_right", "ql_right", "qr_left",
+    "words_near", "word_gap_left", "word_gap_right", "words_inside", "has_ask", "ql_chars",
+    "qr_chars",
+    # what is next to the span and inside it (`_edge_row`)
+    "commas", "enumerations", "category_end", "category_char", "cue_before", "naming_before",
+    "de_after", "punct_after", *(f"prev_{g}" for g in _GROUPS), *(f"next_{g}" for g in _GROUPS),
 )
 SHORT_KINDS = frozenset({"date", "number", "person", "place", "list"})
+WINDOW = 12  # characters either side of a span read for the question's words
+_CUE = frozenset("是 为 名 叫 称 即 于 在 由 到 至 有 约 达 共 位 乃".split())
+_NAMING = ("又名", "原名", "简称", "称为", "被称", "名为", "叫做", "俗称", "别称", "担任", "司职")
 NAME = "short"  # rag/answerers/models/short.json, written by `rag train`
 
 
@@ -84,6 +94,7 @@ def spans(query: Query, sentence: str) -> Spans:
             qr = qr[len(category):]
     kinds = [1.0 if k in query.kinds else 0.0 for k in KINDS]
     categories = list(query.categories) + list(query.units)
+    context = _Context.of(query, q, ask, folded, tokens)
     offsets: list[tuple[int, int]] = []
     rows: list[list[float]] = []
     for i, (word_i, flag_i, (s, _)) in enumerate(tokens):
@@ -103,7 +114,8 @@ def spans(query: Query, sentence: str) -> Spans:
             offsets.append((s, e))
             rows.append(_row(text, folded, s, e, j - i + 1, flag_i, flag_j, word_i, word_j, q,
                              q_chars, cum, hits, ql, qr, categories, kinds, bool(query.kinds),
-                             query, tokens[i:j + 1]))
+                             query, tokens[i:j + 1])
+                        + _context_row(context, s, e) + _edge_row(context, i, j, s, e))
     matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(SPAN_FEATURES))
     return Spans(sentence, offsets, matrix)
 
@@ -160,6 +172,85 @@ def _row(text: str, folded: str, s: int, e: int, n_tokens: int, flag_i: str, fla
         _type_match(query, text, toks),
         *_onehot(flag_i, word_i), *_onehot(flag_j, word_j),
         *kinds, 0.0 if asks else 1.0,
+    ]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every candidate of one sentence is compared with: the question's character pairs
+    (all, left and right of its question word), where its content words occur in the
+    sentence, and the sentence's words."""
+
+    folded: str
+    tokens: list[tuple[str, str, tuple[int, int]]]
+    grams: frozenset[str]
+    left_grams: frozenset[str]
+    right_grams: frozenset[str]
+    word_spans: tuple[tuple[int, int], ...]
+    has_ask: bool
+    left_chars: int
+    right_chars: int
+    categories: tuple[str, ...]
+
+    @staticmethod
+    def of(query: Query, q: str, ask: re.Match[str] | None, folded: str,
+           tokens: list[tuple[str, str, tuple[int, int]]]) -> _Context:
+        left = q[:ask.start()] if ask else q
+        right = q[ask.end():] if ask else ""
+        found = tuple((m.start(), m.end()) for w in query.words if len(w) >= 2
+                      for m in re.finditer(re.escape(w), folded))
+        return _Context(folded=folded, tokens=tokens, grams=_grams(_ASK.sub(" ", q)),
+                        left_grams=_grams(left), right_grams=_grams(right), word_spans=found,
+                        has_ask=bool(ask), left_chars=len(left), right_chars=len(right),
+                        categories=tuple(c for c in query.categories if c))
+
+
+def _grams(text: str) -> frozenset[str]:
+    text = _PUNCT.sub("", text)
+    return frozenset(text[i:i + 2] for i in range(len(text) - 1))
+
+
+def _share(grams: frozenset[str], window: str) -> float:
+    """The share of `grams` found in `window`."""
+    return len(grams & _grams(window)) / len(grams) if grams else 0.0
+
+
+def _context_row(c: _Context, s: int, e: int) -> list[float]:
+    """A question names what surrounds its answer: DRCD and CMRC questions keep the sentence's
+    words left and right of the asked slot (validation F1 on the gold sentence 0.595 -> 0.610
+    with these features alone)."""
+    f = c.folded
+    near, wide = (f[max(0, s - WINDOW):s], f[e:e + WINDOW]), (f[max(0, s - 2 * WINDOW):s],
+                                                           f[e:e + 2 * WINDOW])
+    before = [s - b for _, b in c.word_spans if b <= s]
+    after = [a - e for a, _ in c.word_spans if a >= e]
+    return [
+        _share(c.grams, near[0]), _share(c.grams, near[1]),
+        _share(c.left_grams, wide[0]), _share(c.right_grams, wide[1]),
+        _share(c.left_grams, wide[1]), _share(c.right_grams, wide[0]),
+        float(sum(1 for d in before + after if d <= 10)),
+        math.log1p(min(before, default=99)), math.log1p(min(after, default=99)),
+        float(sum(1 for a, b in c.word_spans if a >= s and b <= e)),
+        float(c.has_ask), float(c.left_chars), float(c.right_chars),
+    ]
+
+
+def _edge_row(c: _Context, i: int, j: int, s: int, e: int) -> list[float]:
+    """Clause breaks inside the span, the asked category at its end (哪個公司 -> 蘋果公司),
+    a naming cue before it (又名, 司職) and the words either side."""
+    text = c.folded[s:e]
+    prev_word, prev_flag = (c.tokens[i - 1][0], c.tokens[i - 1][1]) if i else ("", "x")
+    next_word, next_flag = ((c.tokens[j + 1][0], c.tokens[j + 1][1])
+                            if j + 1 < len(c.tokens) else ("", "x"))
+    return [
+        float(text.count("，") + text.count(",")), float(text.count("、")),
+        1.0 if any(text.endswith(k) for k in c.categories) else 0.0,
+        1.0 if any(text[-1] in (k[0], k[-1]) for k in c.categories) else 0.0,
+        1.0 if prev_word in _CUE else 0.0,
+        1.0 if c.folded[max(0, s - 3):s].endswith(_NAMING) else 0.0,
+        1.0 if next_word == "的" else 0.0,
+        1.0 if next_word in ("，", "。", "、", "；") else 0.0,
+        *_onehot(prev_flag, prev_word), *_onehot(next_flag, next_word),
     ]
 
 
