@@ -205,6 +205,7 @@ class _Context:
                         categories=tuple(c for c in query.categories if c))
 
 
+@lru_cache(maxsize=8192)  # a sentence's candidates share their windows' edges
 def _grams(text: str) -> frozenset[str]:
     text = _PUNCT.sub("", text)
     return frozenset(text[i:i + 2] for i in range(len(text) - 1))
