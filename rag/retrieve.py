@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,9 @@ from rag.schema import Article, Filters, Passage
 from rag.signals import HYBRID, Signal, SignalQuery
 
 log = logging.getLogger(__name__)
+# The signals of one query run side by side: dense search waits on Chroma (HNSW in Rust, or
+# HTTP to a server) and BM25 on numpy, both mostly outside the GIL. One pool for the process.
+_SIGNALS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-signal")
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 _EMOJI_ETC = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200d]")
 
@@ -75,7 +79,7 @@ class Retriever:
             self.index.collection  # noqa: B018 - opens it: a clear error when empty or mismatched
             notices.extend(self.index.health_notices())  # a half-written index says so
             pool = max(3 * k, 30)
-            runs = {s.name: s.scores(signal_query, pool, filters) for s in self.signals}
+            runs = self._runs(signal_query, pool, filters)
             fused = self._fuse(runs)
             ranked = ranking(fused)
             passages = self._passages(ranked, fused, runs)
@@ -100,6 +104,14 @@ class Retriever:
                 f"characters (the model reads at most {self.embedder.max_tokens} tokens).")
         log.warning(note)
         return query[:lo], [note]
+
+    def _runs(self, query: SignalQuery, pool: int, filters: Filters
+              ) -> dict[str, dict[str, float]]:
+        """Each signal's scores; with more than one signal, computed at the same time."""
+        if len(self.signals) == 1:
+            return {s.name: s.scores(query, pool, filters) for s in self.signals}
+        pending = {s.name: _SIGNALS.submit(s.scores, query, pool, filters) for s in self.signals}
+        return {name: future.result() for name, future in pending.items()}
 
     def _fuse(self, runs: dict[str, dict[str, float]]) -> dict[str, float]:
         if len(runs) == 1:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,30 @@ def _articles(passages: list[Passage]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- relevance
+
+
+class _Meeting:
+    """A signal that scores once the other signal has started: only signals run side by
+    side both finish with their score (run one after the other, the first waits in vain)."""
+
+    weight = 1.0
+
+    def __init__(self, name: str, mine: threading.Event, theirs: threading.Event,
+                 chunk_id: str) -> None:
+        self.name, self.mine, self.theirs, self.chunk_id = name, mine, theirs, chunk_id
+
+    def scores(self, query: object, pool: int, filters: Filters) -> dict[str, float]:
+        self.mine.set()
+        return {self.chunk_id: 1.0 if self.theirs.wait(timeout=10) else 0.0}
+
+
+def test_the_signals_of_one_query_run_side_by_side(indexed: Settings, embedder: object) -> None:
+    retriever = Retriever(indexed, embedder=embedder)  # type: ignore[arg-type]
+    chunk = retriever.retrieve("高雄何時加入 IURC?", k=1)[0].chunk_id
+    a, b = threading.Event(), threading.Event()
+    retriever.signals = [_Meeting("one", a, b, chunk), _Meeting("two", b, a, chunk)]  # type: ignore[list-item]
+    (passage,) = retriever.retrieve("高雄何時加入 IURC?", k=1)
+    assert passage.scores == {"one": 1.0, "two": 1.0}
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "lexical"])
