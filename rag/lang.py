@@ -30,7 +30,7 @@ MIN_KANA = 2  # one の in a Chinese question (「高雄の美食」) is a style
 # An English question may name its subject in Chinese ("What is 燈塔計畫?"), and a Chinese one
 # may name it in English (「Linker Vision的執行長是誰？」, "Smart City Expo World Congress"):
 # the question's frame decides. English frame: two of these words; Chinese frame: a Chinese
-# question word. Of the 60 mixed-script gold and dialogue questions, none has two of these.
+# question word. None of the 59 mixed-script gold and dialogue questions has two of these.
 _EN_FRAME = frozenset(
     "what when who whom whose where which why how is are was were did does do has have had "
     "can could will would the a an of to in on for from about with and tell me please list"

@@ -23,7 +23,9 @@ from rag.signals import HYBRID, Signal, SignalQuery
 
 log = logging.getLogger(__name__)
 # The signals of one query run side by side: dense search waits on Chroma (HNSW in Rust, or
-# HTTP to a server) and BM25 on numpy, both mostly outside the GIL. One pool for the process.
+# HTTP to a server) and BM25 on numpy, both mostly outside the GIL. One pool for the process
+# (a process forked after a search would inherit a pool whose threads it lacks: nothing here
+# forks; start other processes with spawn or exec).
 _SIGNALS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-signal")
 _HAS_WORD = re.compile(r"[^\W_]", re.UNICODE)
 _EMOJI_ETC = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200d]")
