@@ -124,9 +124,9 @@ def _tree_arrays(trees: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
         feature[at:at + k] = tree["feature"]
         threshold[at:at + k] = tree["threshold"]
         own = np.arange(at, at + k)
-        left[at:at + k] = np.where(np.asarray(tree["left"]) < 0, own, at + np.asarray(tree["left"]))
-        right[at:at + k] = np.where(np.asarray(tree["right"]) < 0, own,
-                                    at + np.asarray(tree["right"]))
+        for side, children in ((left, tree["left"]), (right, tree["right"])):
+            child = np.asarray(children)
+            side[at:at + k] = np.where(child < 0, own, at + child)
         value[at:at + k] = tree["value"]
     depth = max((int(cast(float, t.get("depth", width))) for t in trees), default=0)
     return {"feature": np.maximum(feature, 0), "threshold": threshold, "left": left,

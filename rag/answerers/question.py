@@ -166,13 +166,11 @@ def _english(question: str, kinds: tuple[str, ...]) -> Query:
     from rag.lexicon import read_english
 
     glosses = read_english(question)
-    chinese = " ".join(CJK_RUN.findall(fold(question)))
+    chinese = " ".join(CJK_RUN.findall(fold(question)))  # its words and names are all CJK
     words, _, names = _content_words(chinese) if chinese else ((), frozenset(), ())
-    words = tuple(w for w in words if CJK.search(w))
     return Query(question, tuple(g.word for g in glosses) + words, frozenset(), (),
-                 tuple(g.word for g in glosses if g.name) + tuple(n for n in names
-                                                                  if n in words),
-                 kinds, True, tuple(g.senses for g in glosses) + ((),) * len(words))
+                 tuple(g.word for g in glosses if g.name) + names, kinds, True,
+                 tuple(g.senses for g in glosses) + ((),) * len(words))
 
 
 def split_parts(question: str, lang: Lang | None = None) -> list[str]:

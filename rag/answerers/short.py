@@ -94,7 +94,7 @@ def spans(query: Query, sentence: str) -> Spans:
             qr = qr[len(category):]
     kinds = [1.0 if k in query.kinds else 0.0 for k in KINDS]
     categories = list(query.categories) + list(query.units)
-    context = _Context.of(query, q, ask, folded, tokens)
+    context = _Context.of(query, q, q_content, ask, folded, tokens)
     offsets: list[tuple[int, int]] = []
     rows: list[list[float]] = []
     for i, (word_i, flag_i, (s, _)) in enumerate(tokens):
@@ -193,13 +193,14 @@ class _Context:
     categories: tuple[str, ...]
 
     @staticmethod
-    def of(query: Query, q: str, ask: re.Match[str] | None, folded: str,
+    def of(query: Query, q: str, q_content: str, ask: re.Match[str] | None, folded: str,
            tokens: list[tuple[str, str, tuple[int, int]]]) -> _Context:
+        """`q` the folded question, `q_content` it without its question words."""
         left = q[:ask.start()] if ask else q
         right = q[ask.end():] if ask else ""
         found = tuple((m.start(), m.end()) for w in query.words if len(w) >= 2
                       for m in re.finditer(re.escape(w), folded))
-        return _Context(folded=folded, tokens=tokens, grams=_grams(_ASK.sub(" ", q)),
+        return _Context(folded=folded, tokens=tokens, grams=_grams(q_content),
                         left_grams=_grams(left), right_grams=_grams(right), word_spans=found,
                         has_ask=bool(ask), left_chars=len(left), right_chars=len(right),
                         categories=tuple(c for c in query.categories if c))
