@@ -12,7 +12,7 @@ from rag.answerers import FALLBACK, Answerer, get_answerer, resolve_name
 from rag.cite import verify
 from rag.config import Settings
 from rag.errors import InputError, LLMError
-from rag.followup import FollowUp, resolve
+from rag.followup import FollowUp, absent_words, resolve, switched_topic
 from rag.lang import Lang, detect_language
 from rag.prompt import refusal
 from rag.retrieve import Retriever
@@ -122,7 +122,7 @@ class Assistant:
                   lang: Lang | None = None) -> FollowUp:
         """The question as asked in its conversation (rag/followup.py); an answerer that can
         rewrite (an LLM) words the stand-alone question, the rule decides the articles."""
-        follow = resolve(question, history, lang)
+        follow = self._topic(question, resolve(question, history, lang), lang)
         if not turns(history) or not self.answerer.can_rewrite:
             return follow
         try:
@@ -132,6 +132,19 @@ class Assistant:
         except LLMError as exc:
             log.warning("rewrite by LLM failed, using the rule: %s", exc)
         return follow
+
+    def _topic(self, question: str, follow: FollowUp, lang: Lang | None) -> FollowUp:
+        """An unanchored elliptical follow-up that changed topic is asked as it is, in the whole
+        index (rag/followup.py's `switched_topic`: a word of its own the previous articles lack
+        and another article has). One extra search, only when such a word is missing."""
+        if not follow.own:
+            return follow
+        bodies = [a.body for a in map(self.retriever.article, follow.articles) if a is not None]
+        missing = absent_words(follow.own, bodies)
+        if not missing:
+            return follow
+        found, _ = self._find(question, Filters(), lang or detect_language(question))
+        return FollowUp(question) if switched_topic(missing, follow.articles, found) else follow
 
     def _search(self, question: str, follow: FollowUp, filters: Filters,
                 lang: Lang) -> tuple[list[Passage], list[str]]:

@@ -10,6 +10,13 @@ Three kinds of follow-up, decided from the question alone (pure functions, no re
   restricted to the articles the previous answer was answered from.
 - `new`: a question that names its own subject is asked as it is.
 
+A follow-up that is elliptical only because it names nothing the analyser knows as a name (no
+pronoun, no 那/還有 leading it) keeps its own content words (`FollowUp.own`): when one of them is
+absent from the previous articles and held by another article the question finds as asked
+(燈塔計畫是什麼？ after a question on the Penang visit), the user changed topic, and the Assistant
+asks it as a new question (`absent_words`, `switched_topic`). In the history, such a turn shows
+itself by its answer: cited from articles disjoint from the previous turn's.
+
 The history is what the UI and the eval pass: dicts with `role` and `content`; an assistant turn
 may say which articles it cited (`article_ids`, see `history_of`). A chain (turn 3 refers to turn
 2, which referred to turn 1) is resolved turn by turn from the first question."""
@@ -23,7 +30,8 @@ from typing import Any
 
 from rag.lang import Lang, detect_language
 from rag.rewrite import ASK_WORDS, message_text, rewrite_by_rule, turns
-from rag.schema import Answer
+from rag.schema import Answer, Passage
+from rag.text import fold
 
 NEW, SWITCH, ELLIPTICAL = "new", "switch", "elliptical"
 # Words that stand for the previous turn's subject; a question led by one (or holding only one
@@ -57,6 +65,9 @@ class FollowUp:
     articles: tuple[str, ...] = ()
     kind: str = NEW
     subject: str = ""  # the topic words a later elliptical follow-up carries
+    # An elliptical follow-up not anchored by a pronoun or 那/還有: its own content words, which
+    # tell a change of topic (`absent_words`); empty for every other follow-up.
+    own: tuple[str, ...] = ()
 
     def carried(self) -> str:
         return self.subject or topic(self.question)
@@ -93,7 +104,10 @@ def resolve(question: str, history: Sequence[Any] | None, lang: Lang | None = No
     """The question as it should be asked after `history` (see the module docstring)."""
     previous: FollowUp | None = None
     for turn in _turns(history):
-        previous = replace(_resolve_one(turn.question, previous), articles=turn.articles)
+        follow = _resolve_one(turn.question, previous)
+        if follow.own and previous is not None and _elsewhere(turn.articles, previous.articles):
+            follow = FollowUp(turn.question)  # answered from other articles: a new topic
+        previous = replace(follow, articles=turn.articles)
     if previous is None:
         return FollowUp(question)
     return _resolve_one(question, previous, lang)
@@ -109,7 +123,42 @@ def _resolve_one(question: str, previous: FollowUp | None, lang: Lang | None = N
         return FollowUp(question)
     subject = previous.carried()
     rest = SUBJECT_PRONOUN.sub("", LEAD.sub("", question)).strip()
-    return FollowUp(f"{subject}，{rest}", previous.articles, ELLIPTICAL, subject)
+    own = () if _anchored(question) else _words(question, lang)
+    return FollowUp(f"{subject}，{rest}", previous.articles, ELLIPTICAL, subject, own)
+
+
+def absent_words(words: Sequence[str], bodies: Sequence[str]) -> tuple[str, ...]:
+    """The (folded) words none of `bodies` holds: an unanchored follow-up's own words missing
+    from the articles it would be restricted to."""
+    folded = [fold(b) for b in bodies]
+    return tuple(w for w in words if not any(w in b for b in folded))
+
+
+def switched_topic(missing: Sequence[str], articles: Sequence[str],
+                   found: Sequence[Passage]) -> bool:
+    """True when a follow-up is a new topic: the best passage `found` for the question asked as
+    it is comes from outside `articles` (the previous answer's) and holds a word of `missing`
+    (`absent_words`). Any passage of another article instead of the best one also moved
+    拜訪了哪些科技公司？ (公司: the US-trip article says 企業) off its article."""
+    if not missing or not found or found[0].article_id in articles:
+        return False
+    text = fold(found[0].text)
+    return any(w in text for w in missing)
+
+
+def _elsewhere(articles: Sequence[str], previous: Sequence[str]) -> bool:
+    return bool(articles) and bool(previous) and set(articles).isdisjoint(previous)
+
+
+def _anchored(question: str) -> bool:
+    """A pronoun or a leading 那/還有/and ties the question to the previous turn."""
+    return ANAPHORA.search(question) is not None or LEAD.match(question) is not None
+
+
+def _words(question: str, lang: Lang | None) -> tuple[str, ...]:
+    from rag.answerers.question import analyse
+
+    return analyse(question, lang or detect_language(question)).words
 
 
 def is_elliptical(question: str, lang: Lang | None = None) -> bool:

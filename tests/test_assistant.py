@@ -10,6 +10,7 @@ import pytest
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import ConfigError, InputError
+from rag.followup import history_of
 from rag.prompt import REFUSALS
 from rag.retrieve import Retriever
 from rag.schema import Answer, Filters
@@ -138,6 +139,18 @@ def test_english_follow_up_to_a_chinese_question_keeps_the_chinese_topic(
     answer = assistant.ask("Who else did he meet there?", history=history)
     assert not answer.refused and answer.text.startswith("According to the articles")
     assert answer.citations[0].article_id == PENANG
+
+
+@pytest.mark.parametrize("switch", ["燈塔計畫是什麼？", "What is 燈塔計畫?"])
+def test_a_follow_up_on_a_new_topic_is_not_kept_in_the_previous_article(
+        assistant: Assistant, switch: str) -> None:
+    """No pronoun and no name the analyser knows, but 燈塔 is not in the Penang article: the
+    user changed topic (before: answered with the Penang article's first sentence)."""
+    first = assistant.ask("林欽榮在檳城和哪位行政議員交流？")
+    answer = assistant.ask(switch, history=history_of([first]))
+    assert not answer.refused
+    assert {c.article_id for c in answer.citations} == {LINKER}
+    assert "燈塔計畫" in answer.citations[0].quote
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

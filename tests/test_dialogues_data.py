@@ -28,11 +28,17 @@ TURN_FIELDS = {
     "article_ids": list,
     "evidence": list,
 }
-CATEGORIES = {"followup", "switch_entity", "refused_followup", "cross_article"}
-MIN_DIALOGUES = 28
+CATEGORIES = {"followup", "switch_entity", "refused_followup", "cross_article", "topic_switch"}
+MIN_DIALOGUES = 45
 MIN_REFUSED_FOLLOWUPS = 6
 MIN_PER_LANG = {"en": 5, "zh-Hans": 4}
-MIN_PER_CATEGORY = {"followup": 8, "switch_entity": 5, "refused_followup": 6, "cross_article": 2}
+MIN_PER_CATEGORY = {
+    "followup": 8,
+    "switch_entity": 5,
+    "refused_followup": 6,
+    "cross_article": 2,
+    "topic_switch": 12,
+}
 # Elliptical follow-ups are short (那橘郡呢？, When?); enough of them must be.
 SHORT_FOLLOWUP_CHARS = 10
 MIN_SHORT_FOLLOWUPS = 12

@@ -12,16 +12,20 @@ from rag.followup import (
     ELLIPTICAL,
     NEW,
     SWITCH,
+    absent_words,
     answered_from,
     history_of,
     is_elliptical,
     resolve,
+    switched_topic,
     topic,
 )
 from rag.schema import Answer, Citation, Passage
 
 IURC = "000_09d82b08e27ce1d6"
+LINKER = "001_29e2c6b1fde0e3f0"
 US_TRIP = "002_d576b6d6b89d97c5"
+PENANG = "004_450bdcc5c9fbd5dc"
 
 
 def _answer(question: str, article: str, refused: bool = False) -> Answer:
@@ -97,3 +101,40 @@ def test_topic_drops_the_question_word_with_its_measure_word() -> None:
     ("橘郡郡長是誰？", False), ("林欽榮跟檳城分享了高雄哪方面的經驗？", False)])
 def test_elliptical_means_no_subject_of_its_own(question: str, expected: bool) -> None:
     assert is_elliptical(question) is expected
+
+
+def _passage(article: str, text: str) -> Passage:
+    return Passage(chunk_id=f"{article}#0", article_id=article, title="t", date="", index=0,
+                   text=text, start=0, end=len(text))
+
+
+def test_only_an_unanchored_follow_up_keeps_its_own_words() -> None:
+    history = history_of([_answer("林欽榮在檳城和哪位行政議員交流？", PENANG)])
+    switch = resolve("燈塔計畫是什麼？", history)
+    assert switch.kind == ELLIPTICAL and switch.own == ("灯塔", "计划")
+    assert resolve("那是誰帶隊的？", history).own == ()  # 那 ties it to the previous turn
+    assert resolve("他們聊了什麼主題？", history).own == ()  # so does 他們
+
+
+@pytest.mark.parametrize(("previous_body", "top", "switched"), [
+    ("林欽榮率團赴檳城交流。", _passage(LINKER, "燈塔計畫獲得獎項。"), True),
+    # every own word is in the previous article: a follow-up on it
+    ("檳城的燈塔計畫啟動。", _passage(LINKER, "燈塔計畫獲得獎項。"), False),
+    # the question as asked is still best answered by the previous article
+    ("林欽榮率團赴檳城交流。", _passage(PENANG, "燈塔計畫。"), False),
+    # the missing word is not in the other article's passage either
+    ("林欽榮率團赴檳城交流。", _passage(LINKER, "高雄獲得獎項。"), False),
+])
+def test_a_new_topic_is_an_own_word_the_previous_article_lacks_and_another_has(
+        previous_body: str, top: Passage, switched: bool) -> None:
+    follow = resolve("燈塔計畫是什麼？", history_of([_answer("林欽榮在檳城和誰交流？", PENANG)]))
+    missing = absent_words(follow.own, [previous_body])
+    assert switched_topic(missing, follow.articles, [top]) is switched
+    assert switched_topic(missing, follow.articles, []) is False
+
+
+def test_a_turn_answered_from_other_articles_was_a_new_topic_for_the_next_one() -> None:
+    history = history_of([_answer("林欽榮在檳城和哪位行政議員交流？", PENANG),
+                          _answer("燈塔計畫得了什麼獎？", LINKER)])
+    follow = resolve("跟哪些夥伴合作？", history)
+    assert follow.articles == (LINKER,) and follow.question.startswith("燈塔計畫得了獎，")
