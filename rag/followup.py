@@ -41,8 +41,11 @@ ANAPHORA = re.compile(
     r"(?:他們|她們|它們|他们|她们|它们|他|她|它|其|該|该|此|這些|这些|那些|這個|这个|那個|那个|"
     r"這次|这次|那次|這裡|这里|那裡|那里|雙方|双方|兩人|两人|對方|对方)"
     r"|\b(?:it|its|they|them|their|there|he|him|his|she|her|those|these|one)\b", re.I)
-# Connectives that open a follow-up and carry no content: 那, 還有, and, so, also.
-LEAD = re.compile(r"^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|那)\s*"
+# Connectives that open a follow-up and carry no content: 那, 還有, and, so, also. 那 before a
+# measure word is "that" (那次, 那天) and stays: stripped, 那次是誰帶隊？ became
+# "<topic>，次是誰帶隊？".
+LEAD = re.compile(r"^\s*(?:那麼|那么|至於|至于|還有|还有|另外|而且|"
+                  r"那(?![次天時时年個个位些裡里場场]))\s*"
                   r"|^\s*(?:and|so|also|then)\b\s*", re.I)
 # A Chinese pronoun in subject position, replaced by the carried topic: "他們去了幾天" ->
 # "<topic>，去了幾天" (as a content word it would have to match the answer's sentence: on the
@@ -53,6 +56,9 @@ SUBJECT_PRONOUN = re.compile(
 _ASK_SPAN = re.compile(
     r"第?(?:" + ASK_WORDS.pattern + r")[一]?[個个位天年月日次家項项所種种名場场大]?", re.I)
 _TRAILING = re.compile(r"[\s?？!！。.,，、;；:：]+$")
+# A copula left at the end once the question word is gone: 燈塔計畫是什麼 -> 燈塔計畫, not
+# 燈塔計畫是 (為 is not one: 成為 would lose it).
+_COPULA_END = re.compile(r"(?<=[\u3400-\u9fff])(?:是|叫做|叫)$")
 
 
 @dataclass(frozen=True)
@@ -188,12 +194,13 @@ def _names_a_new_subject(question: str) -> bool:
 
 
 def topic(question: str) -> str:
-    """A question's topic words: the question without its question words and end punctuation
-    (歐盟IURC代表團哪天到高雄？ -> 歐盟IURC代表團到高雄)."""
+    """A question's topic words: the question without its question words, end punctuation and a
+    copula left at the end (歐盟IURC代表團哪天到高雄？ -> 歐盟IURC代表團到高雄)."""
     text = _ASK_SPAN.sub(" ", question)
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
-    return _TRAILING.sub("", text).strip() or _TRAILING.sub("", question).strip()
+    text = _COPULA_END.sub("", _TRAILING.sub("", text).strip())
+    return text.strip() or _TRAILING.sub("", question).strip()
 
 
 def _turns(history: Sequence[Any] | None) -> list[_Turn]:

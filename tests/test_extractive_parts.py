@@ -73,6 +73,10 @@ def test_new_name_finds_a_person_the_question_does_not_name() -> None:
     q = analyse("歐盟IURC代表團是由誰親自率領？")
     assert new_name("此次訪團由主管 Andreas Röttger 親自率領。", q)
     assert not new_name("國內團隊Linker Vision共同投入研發", analyse("Linker Vision的執行長是誰？"))
+    # five capitalised words are a title, not a person (a 誰 question was answered by it)
+    q = analyse("那次是誰帶隊？")
+    assert not new_name("參與 Smart City Expo World Congress 與 IURC 首屆全球主題交流活動。", q)
+    assert new_name("與市長Matt Mahan和國際事務主任Joseph Hedge交流。", q)
 
 
 def test_split_parts_keeps_a_part_without_content_with_the_one_before() -> None:

@@ -55,6 +55,14 @@ def test_elliptical_follow_ups_are_restricted_to_the_previous_article(follow_up:
     assert follow.question.startswith("歐盟IURC代表團到高雄，")
 
 
+def test_that_time_keeps_its_that() -> None:
+    """那 before a measure word is "that", not the connective (it became 次是誰帶隊)."""
+    history = history_of([_answer("高雄去年11月去西班牙參加了什麼？", IURC)])
+    follow = resolve("那次是誰帶隊？", history)
+    assert follow.kind == ELLIPTICAL and follow.question.endswith("，那次是誰帶隊？")
+    assert resolve("那天誰致詞？", history).question.endswith("，那天誰致詞？")
+
+
 def test_a_pronoun_subject_gives_way_to_the_carried_topic() -> None:
     history = history_of([_answer("陳其邁率市府團隊去了美國哪裡？", US_TRIP)])
     assert resolve("他們去了幾天？", history).question == "陳其邁率市府團隊去了美國，去了幾天？"
@@ -93,6 +101,7 @@ def test_plain_histories_carry_the_topic_without_articles() -> None:
 def test_topic_drops_the_question_word_with_its_measure_word() -> None:
     assert topic("高雄是橘郡的第几个姐妹市？") == "高雄是橘郡的姐妹市"
     assert topic("陳其邁在GTC現場和哪些台灣企業交流？") == "陳其邁在GTC現場和台灣企業交流"
+    assert topic("燈塔計畫是什麼？") == "燈塔計畫"
     assert topic("誰？") == "誰"  # nothing but a question word: kept as it is
 
 

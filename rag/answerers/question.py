@@ -145,6 +145,12 @@ def _content_words(folded: str) -> tuple[tuple[str, ...], frozenset[str], tuple[
     return tuple(dict.fromkeys(words)), frozenset(categories), tuple(dict.fromkeys(names))
 
 
+def _person_sized(name: str) -> bool:
+    """A Latin-script person's name is two to four capitalised words (Matt Mahan, Andreas
+    Röttger); five or more are a title: Smart City Expo World Congress answered 那次是誰帶隊？"""
+    return len(re.split(r"[ -]", name)) <= 4
+
+
 def new_name(sentence: str, query: Query) -> bool:
     """True when the sentence names a person the question does not (a 誰 question's answer),
     by name or, for a widened query, by role; an English question's words count in their
@@ -152,7 +158,7 @@ def new_name(sentence: str, query: Query) -> bool:
     senses = query.senses if query.english else ()  # a Chinese word's synonyms name nobody
     folded_q = " ".join([fold(query.text), *(a for alts in senses for a in alts)])
     latin = re.findall(r"[A-Z][a-z\u00c0-\u024f]+(?:[ -][A-Z][a-z\u00c0-\u024f]+)+", sentence)
-    if any(fold(name) not in folded_q for name in latin):
+    if any(fold(name) not in folded_q for name in latin if _person_sized(name)):
         return True
     return any((flag.startswith("nr") and len(w) >= query.name_chars
                 and w not in query.common_words or w in query.person_words)
