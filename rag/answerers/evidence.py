@@ -107,7 +107,8 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
                   cue=1.0 if query.cue(span.text) else 0.0,
                   unit=1.0 if query.unit_ok(sentences[i]) else 0.0,
                   names=_share(names, contexts[n]),
-                  typed=_typed(query, span.text, _window(units, raw, i)),
+                  typed=_typed(query, span.text, _window(units, raw, i),
+                               _window(units, sentences, i)),
                   english=query.english)
         for i, (n, span) in enumerate(units)]
     unit_found = not query.units or any(c.unit for c in candidates)
@@ -118,14 +119,16 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
 Group = tuple[str, ...]  # a question word and the forms that count as it
 
 
-def _typed(query: Query, sentence: str, window: str) -> bool:
+def _typed(query: Query, sentence: str, window: str, folded_window: str) -> bool:
     """A 誰 answer names someone the question does not; a 哪國 answer names a country; a 何時
     answer has a date nearby; with `numbers_nearby`, the question's years and amounts are in
     the sentence or next to it: a question whose 2021 was swapped for the article's 2019 was
     answered by the 2021 sentence (validation swapped negatives refused 0.512 -> 0.549,
     answers holding gold 0.654 -> 0.650; Chinese only, the set it was measured on). Names were
-    measured the same way and left out (docs/answerer.md)."""
-    if query.numbers_nearby and not query.english and not _numbers_near(query, fold(window)):
+    measured the same way and left out (docs/answerer.md). `folded_window` is `window` folded
+    sentence by sentence (each sentence is folded once, not in each of three windows)."""
+    if (query.numbers_nearby and not query.english
+            and not _numbers_near(query, folded_window)):
         return False
     if "person" in query.kinds and not new_name(sentence, query):
         return False
