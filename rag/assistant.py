@@ -19,6 +19,7 @@ from rag.retrieve import Retriever
 from rag.rewrite import turns
 from rag.safety import clean_question, mask_instructions
 from rag.schema import Answer, Citation, Draft, Filters, Passage
+from rag.smalltalk import SHOWN, kind_of, reply, without_pleasantries
 
 log = logging.getLogger(__name__)
 RELATED = 3  # passages a refusal shows as related (never cited)
@@ -94,9 +95,13 @@ class Assistant:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         lang = detect_language(question)  # once per question; everything below is told
-        follow = self.follow_up(question, history, lang)
+        chat = kind_of(question)
+        if chat is not None:
+            return self._chat(question, chat, lang, notices)
+        asked = without_pleasantries(question)  # 你好，橘郡郡長是誰？ was refused
+        follow = self.follow_up(asked, history, lang)
         standalone = follow.question
-        if standalone != question:
+        if standalone != asked:
             notices.append(f"改寫後的問題 rewritten question: {standalone}")
         passages, retrieval_notes = self._search(standalone, follow, filters, lang)
         notices.extend(retrieval_notes)
@@ -117,6 +122,14 @@ class Assistant:
                         backend=FALLBACK if fell_back else self.backend, fallback=fell_back,
                         notices=tuple(notices), timings=timings)
         return self._refusal(answer, standalone, filters, lang) if answer.refused else answer
+
+    def _chat(self, question: str, kind: str, lang: Lang, notices: list[str]) -> Answer:
+        """The reply to a greeting, thanks, "what can you do" or "which articles"."""
+        started = time.perf_counter()
+        n_articles, newest = self.retriever.catalog(SHOWN)
+        return Answer(question=question, text=reply(kind, lang, n_articles, newest),
+                      refused=False, backend=self.backend, notices=tuple(notices),
+                      timings={"total": time.perf_counter() - started}, conversational=True)
 
     def follow_up(self, question: str, history: Sequence[Any] | None,
                   lang: Lang | None = None) -> FollowUp:

@@ -31,6 +31,7 @@ from typing import Any
 from rag.lang import Lang, detect_language
 from rag.rewrite import ASK_WORDS, message_text, rewrite_by_rule, turns
 from rag.schema import Answer, Passage
+from rag.smalltalk import kind_of
 from rag.text import fold
 
 NEW, SWITCH, ELLIPTICAL = "new", "switch", "elliptical"
@@ -207,7 +208,7 @@ def _turns(history: Sequence[Any] | None) -> list[_Turn]:
     """(question, the articles its answer came from) for each user turn, in order."""
     out: list[_Turn] = []
     for role, text, articles in _messages(history):
-        if role == "user" and text.strip():
+        if role == "user" and text.strip() and kind_of(text) is None:  # 你好 has no topic
             out.append(_Turn(text.strip(), ()))
         elif role == "assistant" and out and not out[-1].articles:
             out[-1] = _Turn(out[-1].question, articles)

@@ -101,6 +101,10 @@ class ManifestStore(LeaseStore, Protocol):
     def count(self) -> tuple[int, int]:
         """(indexed articles, chunks); duplicates are not counted as articles."""
 
+    def newest(self, n: int) -> list[Article]:
+        """The `n` most recent indexed articles, by date then title (duplicates left out;
+        undated ones last)."""
+
     def chunk_rows(self) -> Iterator[ChunkRow]:
         """Every chunk with its article's date, ordered by article id then chunk index."""
 
@@ -384,6 +388,11 @@ class Manifest:
         articles = self._one("SELECT COUNT(*) AS n FROM articles WHERE duplicate_of IS NULL")
         chunks = self._one("SELECT COUNT(*) AS n FROM chunks")
         return int(articles["n"] if articles else 0), int(chunks["n"] if chunks else 0)
+
+    def newest(self, n: int) -> list[Article]:
+        return [_article(r) for r in self._rows(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE duplicate_of IS NULL "
+            "ORDER BY date = '', date DESC, title DESC LIMIT ?", (max(0, n),))]
 
     def chunk_rows(self) -> Iterator[ChunkRow]:
         for r in self._rows(

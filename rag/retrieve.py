@@ -94,6 +94,12 @@ class Retriever:
         with self._lock:
             return self.index.manifest.article(article_id)
 
+    def catalog(self, n: int) -> tuple[int, list[Article]]:
+        """How many articles the index holds, and the `n` newest."""
+        with self._lock:
+            manifest = self.index.manifest
+            return manifest.count()[0], manifest.newest(n)
+
     # ---------------------------------------------------------------- stages
     def _truncate(self, query: str) -> tuple[str, list[str]]:
         if self.embedder.fits(query, is_query=True):

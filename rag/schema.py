@@ -167,6 +167,9 @@ class Answer:
     related: tuple[Passage, ...] = ()
     # With a refusal under active filters: the same question without them would be answered.
     filters_excluded: bool = False
+    # A reply to a greeting, thanks, "what can you do" or "which articles" (rag/smalltalk.py):
+    # no retrieval, nothing cited, not a refusal.
+    conversational: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -176,6 +179,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [p.to_dict() for p in self.related],
             "filters_excluded": self.filters_excluded,
+            "conversational": self.conversational,
             "backend": self.backend,
             "fallback": self.fallback,
             "notices": list(self.notices),

@@ -290,6 +290,9 @@ class ChromaManifest:
     def count(self) -> tuple[int, int]:
         return self._fresh().count()
 
+    def newest(self, n: int) -> list[Article]:
+        return self._fresh().newest(n)
+
     def chunk_rows(self) -> Iterator[ChunkRow]:
         return self._fresh().chunk_rows()
 

@@ -153,6 +153,28 @@ def test_a_follow_up_on_a_new_topic_is_not_kept_in_the_previous_article(
     assert "燈塔計畫" in answer.citations[0].quote
 
 
+def test_small_talk_is_answered_without_the_articles(assistant: Assistant) -> None:
+    """「謝謝」 was answered with an article's sentence about 感謝, 「有哪些文章？」 refused."""
+    thanks = assistant.ask("謝謝")
+    assert thanks.conversational and not thanks.refused and not thanks.citations
+    assert thanks.text == "不客氣！還有其他想查的嗎？"
+    catalog = assistant.ask("有哪些文章？")
+    assert catalog.conversational and catalog.text.startswith("目前收錄 5 篇文章")
+    assert "高雄與橘郡締結姊妹市" in catalog.text
+    assert assistant.ask("What articles do you have?").text.startswith("The archive holds 5")
+    assert catalog.to_dict()["conversational"] is True
+
+
+def test_a_greeting_before_a_question_neither_refuses_it_nor_becomes_its_topic(
+        assistant: Assistant) -> None:
+    plain = assistant.ask("橘郡郡長是誰？")
+    greeted = assistant.ask("你好，橘郡郡長是誰？謝謝")  # refused before
+    assert not greeted.refused and greeted.text == plain.text
+    hello = assistant.ask("你好")
+    follow = assistant.ask("燈塔計畫得了什麼獎？", history=history_of([hello]))
+    assert not any("rewritten" in n for n in follow.notices)  # 你好 is no topic to carry
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
 def test_empty_question_is_an_input_error(assistant: Assistant, question: str) -> None:
     with pytest.raises(InputError, match="empty"):

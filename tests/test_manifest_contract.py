@@ -200,6 +200,16 @@ def test_duplicates_hold_no_chunks_and_are_not_counted(store: ManifestStore) -> 
     assert store.duplicates_of(["copy"]) == [] and store.duplicates_of([]) == []
 
 
+def test_newest_lists_indexed_articles_by_date_undated_last(store: ManifestStore) -> None:
+    for item in (article("old", date="2024-01-02"), article("new", date="2025-05-01"),
+                 article("none", date=""), article("b-same", date="2025-05-01")):
+        put(store, item)
+    put(store, article("copy", date="2026-01-01"), duplicate_of="new")
+    assert [a.article_id for a in store.newest(10)] == ["new", "b-same", "old", "none"]
+    assert store.newest(1) == [article("new", date="2025-05-01")]
+    assert store.newest(0) == []
+
+
 # ---------------------------------------------------------------- batches and the generation
 
 

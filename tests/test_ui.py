@@ -122,6 +122,11 @@ def test_every_answer_keeps_its_sources_newest_first() -> None:
     assert 'href="#src-1-1"' in chat[1]["content"] and 'href="#src-2-1"' in chat[3]["content"]
 
 
+def test_a_conversational_reply_says_it_is_not_from_the_articles() -> None:
+    answer = Answer(question="你好", text="您好！", refused=False, conversational=True)
+    assert ui_render.CHAT_SOURCES in ui_render.render_sources([_turn(answer)])
+
+
 def test_a_quote_outside_the_passage_is_shown_alone() -> None:
     answer = _answer("句子[1]", "不在段落裡", "前文後文")
     assert "<mark>不在段落裡</mark>" in ui_render.render_sources([_turn(answer)])

@@ -27,6 +27,8 @@ EMPTY_SOURCES = ('<div class="rag-sources-empty">引用來源會顯示在這裡�
                  'Sources appear here; click a [n] marker to jump to its passage.</div>')
 NO_SOURCES = ('<div class="rag-sources-empty">這個回答沒有引用來源。 '
               'No sources for this answer.</div>')
+CHAT_SOURCES = ('<div class="rag-sources-empty">這是對話回覆，不是根據文章的回答。 '
+                'A conversational reply, not an answer from the articles.</div>')
 PENDING_SOURCES = '<div class="rag-sources-empty">檢索中… Searching…</div>'
 FILTERS_EXCLUDE = ("篩選條件排除了可能相關的文章 — the filters exclude articles that may answer "
                    "this. 請放寬或移除篩選 Widen or remove the filters.")
@@ -211,7 +213,9 @@ def _group(turn: Turn) -> str:
     notes = f'<ul class="rag-notices">{notices}</ul>' if notices else ""
     if turn.filters:
         notes = f'<div class="rag-notices">篩選 Filters：{html.escape(turn.filters)}</div>' + notes
-    if answer.refused or not answer.citations:
+    if answer.conversational:
+        body = CHAT_SOURCES
+    elif answer.refused or not answer.citations:
         body = _related(turn, answer) if answer.related else NO_SOURCES
     else:
         body = (f'<div class="src-count">引用來源 Sources（{len(answer.citations)}）</div>'
