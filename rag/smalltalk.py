@@ -70,8 +70,7 @@ def _chinese(kind: str, n_articles: int, newest: Sequence[Article]) -> str:
         if not newest:
             return "目前還沒有收錄任何文章，請先用 rag ingest 匯入。"
         return "\n".join([f"目前收錄 {n_articles} 篇文章，最新的幾篇：",
-                          *_items(newest, "日期不明"),
-                          f"可以直接問文章裡的人、事、時、地，例如「{newest[0].title}的重點是什麼？」"])
+                          *_items(newest, "日期不明"), "", "可以直接問文章裡的人、事、時、地。"])
     about = (f"我會根據已收錄的 {n_articles} 篇新聞文章回答問題，並在句末以 [1] 標出引用的段落"
              "（標題、日期與原文）；文章沒有寫到的，我會直說找不到，不會猜測。可以用繁體中文、"
              "簡體中文或英文發問，也可以接著上一題追問（例如「那是誰帶隊的？」）。輸入「有哪些文章？」"
@@ -86,9 +85,8 @@ def _english(kind: str, n_articles: int, newest: Sequence[Article]) -> str:
         if not newest:
             return "The archive holds no articles yet; add some with `rag ingest`."
         return "\n".join([f"The archive holds {n_articles} articles; the newest:",
-                          *_items(newest, "undated"),
-                          "Ask about the people, events, dates and places in them, e.g. "
-                          f"\"What are the main points of {newest[0].title}?\""])
+                          *_items(newest, "undated"), "",
+                          "Ask about the people, events, dates and places in them."])
     about = (f"I answer questions from the {n_articles} news articles in this archive and mark "
              "each quoted passage with [1] (title, date and the exact text); when the articles "
              "do not say, I tell you so instead of guessing. Ask in Traditional or Simplified "
