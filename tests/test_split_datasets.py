@@ -17,7 +17,7 @@ from rag.answerers import model as models
 from rag.app.cli import main
 from rag.config import Settings
 from train.data import SEED, split_of
-from train.validate import VARIANTS, measure
+from train.validate import VARIANTS, keywords, measure
 
 PLACES = "北港 南灣 東嶺 西河 中洲 青山 白沙 紅橋 金田 石門 玉泉 雲林".split()
 
@@ -103,3 +103,9 @@ def test_the_validation_check_asks_each_validation_question_three_ways(
     assert 0 < counts["removed"] <= counts["asked"]
     assert counts["removed_refused"] == counts["removed"]  # the other articles lack the answer
     assert counts["swapped_refused"] <= counts["swapped"] <= counts["asked"]
+
+
+def test_keyword_queries_keep_the_content_words_in_their_own_script() -> None:
+    assert keywords("林欽榮在檳城和哪位行政議員交流？") == "林欽榮 檳城 行政 議員 交流"
+    assert keywords("苏格兰的首都是哪里？") == "苏格兰 首都"
+    assert keywords("哪裡？") == "哪裡？"  # nothing left: asked as it is
