@@ -327,6 +327,25 @@ def test_desktop_light_chat_cites_follows_up_copies_and_exports(
         ui.close()
 
 
+def test_small_talk_and_a_change_of_topic(server: str, browser: Any) -> None:
+    """A greeting and "which articles" get replies that search nothing; a new topic asked
+    without a pronoun leaves the previous article (it was answered from it)."""
+    ui = Page(browser, server, **DESKTOP)
+    page = ui.page
+    try:
+        assert ui.ask("你好").startswith("您好！")
+        assert "這是對話回覆" in page.inner_text("#rag-sources")
+        catalog = ui.ask("有哪些文章？")
+        assert "目前收錄 5 篇文章" in catalog and "高雄點亮主權 AI 燈塔" in catalog
+        assert "方美錸" in ui.ask("林欽榮在檳城和哪位行政議員交流？")
+        switched = ui.ask("燈塔計畫是什麼？")
+        assert "燈塔計畫" in switched and "檳城" not in switched, switched
+        assert "延續上一題的文章" not in page.inner_text("#turn-4")
+        assert "高雄點亮主權 AI 燈塔" in page.inner_text("#turn-4")
+    finally:
+        ui.close()
+
+
 def test_controls_while_an_answer_streams(server: str, browser: Any) -> None:
     ui = Page(browser, server, **DESKTOP)
     page = ui.page
