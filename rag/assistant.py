@@ -8,12 +8,14 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rag import mentions
 from rag.answerers import FALLBACK, Answerer, get_answerer, resolve_name
 from rag.cite import verify
 from rag.config import Settings
 from rag.errors import InputError, LLMError
 from rag.followup import FollowUp, absent_words, resolve, switched_topic
 from rag.lang import Lang, detect_language
+from rag.mentions import searched_topic
 from rag.prompt import refusal
 from rag.retrieve import Retriever
 from rag.rewrite import turns
@@ -98,6 +100,9 @@ class Assistant:
         chat = kind_of(question)
         if chat is not None:
             return self._chat(question, chat, lang, notices)
+        topic = searched_topic(question)
+        if topic is not None:
+            return self._mentions(question, topic, filters, lang, notices)
         asked = without_pleasantries(question)  # 你好，橘郡郡長是誰？ was refused
         follow = self.follow_up(asked, history, lang)
         standalone = follow.question
@@ -130,6 +135,20 @@ class Assistant:
         return Answer(question=question, text=reply(kind, lang, n_articles, newest),
                       refused=False, backend=self.backend, notices=tuple(notices),
                       timings={"total": time.perf_counter() - started}, conversational=True)
+
+    def _mentions(self, question: str, topic: str, filters: Filters, lang: Lang,
+                  notices: list[str]) -> Answer:
+        """The articles that mention `topic`, one quoted sentence each (rag/mentions.py),
+        searched among three times the usual passages so that more articles can show."""
+        started = time.perf_counter()
+        passages, notes = self._find(topic, filters, lang, k=3 * self.settings.top_k)
+        found = mentions.pick(passages, mentions.terms(topic, lang))
+        shown = tuple(next(p for p in passages if p.chunk_id == c.chunk_id) for c in found)
+        return Answer(question=question, text=mentions.reply(topic, lang, found),
+                      refused=not found, citations=tuple(found), passages=shown,
+                      backend=self.backend, notices=(*notices, *notes),
+                      timings={"total": time.perf_counter() - started},
+                      related=() if found else tuple(passages[:RELATED]))
 
     def follow_up(self, question: str, history: Sequence[Any] | None,
                   lang: Lang | None = None) -> FollowUp:
@@ -172,11 +191,11 @@ class Assistant:
                                           "previous answer came from."]
         return self._find(question, filters, lang)
 
-    def _find(self, question: str, filters: Filters, lang: Lang
+    def _find(self, question: str, filters: Filters, lang: Lang, k: int | None = None
               ) -> tuple[list[Passage], list[str]]:
         """Retrieved passages with instruction-like lines masked: documents are data, so no
         answerer, citation or 'related' list ever sees them."""
-        passages, notes = self.retriever.search(question, self.settings.top_k, filters,
+        passages, notes = self.retriever.search(question, k or self.settings.top_k, filters,
                                                 lang=lang)
         passages, masked = mask_instructions(passages)
         return passages, [*notes, *masked]

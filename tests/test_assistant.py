@@ -165,6 +165,19 @@ def test_small_talk_is_answered_without_the_articles(assistant: Assistant) -> No
     assert catalog.to_dict()["conversational"] is True
 
 
+def test_which_articles_mention_a_topic(assistant: Assistant) -> None:
+    """「有關於NVIDIA的新聞嗎？」 was refused; now each article naming it is quoted once."""
+    answer = assistant.ask("有關於NVIDIA的新聞嗎？")
+    assert not answer.refused and answer.text.startswith("有 2 篇文章提到「NVIDIA」：")
+    assert {c.article_id for c in answer.citations} == {LINKER, US_TRIP}
+    assert all("NVIDIA" in c.quote for c in answer.citations)
+    assert_quotes_exact(assistant, answer)
+    english = assistant.ask("Which articles mention Penang?")
+    assert [c.article_id for c in english.citations] == [PENANG]
+    none = assistant.ask("哪些文章提到東京？")
+    assert none.refused and none.text == "沒有文章提到「東京」。" and none.related
+
+
 def test_a_greeting_before_a_question_neither_refuses_it_nor_becomes_its_topic(
         assistant: Assistant) -> None:
     plain = assistant.ask("橘郡郡長是誰？")
