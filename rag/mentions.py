@@ -33,6 +33,8 @@ _EN = [re.compile(r"^\s*" + p + r"\s*[?.!]*\s*$", re.I) for p in (
     r"|mentioning)\s+(?P<x>.+?)",
 )]
 _QUOTES = "「」『』\"“”'‘’《》〈〉"
+_ASKING = re.compile(
+    both_scripts(r"哪|什麼|甚麼|誰|幾|多少|如何|怎") + r"|\b(?:which|what|who|how)\b", re.I)
 
 
 def searched_topic(message: str) -> str | None:
@@ -41,7 +43,8 @@ def searched_topic(message: str) -> str | None:
         m = pattern.match(message)
         if m:
             topic = m.group("x").strip().strip(_QUOTES).strip()
-            return topic or None
+            # 有哪些公司的消息？ asks a question about the articles, not for a search
+            return topic if topic and not _ASKING.search(topic) else None
     return None
 
 

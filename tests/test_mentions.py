@@ -26,7 +26,8 @@ def test_a_which_articles_message_names_its_topic(message: str, topic: str) -> N
 
 
 @pytest.mark.parametrize("message", [
-    "有哪些文章？", "橘郡郡長是誰？", "文章提到哪些科技公司？", "What did the article say?"])
+    "有哪些文章？", "橘郡郡長是誰？", "文章提到哪些科技公司？", "What did the article say?",
+    "有哪些公司的消息？", "Is there news about which county joined?"])
 def test_other_messages_are_not_searches(message: str) -> None:
     assert searched_topic(message) is None
 
