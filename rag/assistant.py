@@ -145,7 +145,8 @@ class Assistant:
         found = mentions.pick(passages, mentions.terms(topic, lang))
         shown = tuple(next(p for p in passages if p.chunk_id == c.chunk_id) for c in found)
         return Answer(question=question, text=mentions.reply(topic, lang, found),
-                      refused=not found, citations=tuple(found), passages=shown,
+                      refused=not found, citations=tuple(self._checked(c) for c in found),
+                      passages=shown,
                       backend=self.backend, notices=(*notices, *notes),
                       timings={"total": time.perf_counter() - started},
                       related=() if found else tuple(passages[:RELATED]))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.lang import Lang, detect_language
+from rag.mentions import searched_topic
 from rag.rewrite import ASK_WORDS, message_text, rewrite_by_rule, turns
 from rag.schema import Answer, Passage
 from rag.smalltalk import kind_of
@@ -209,7 +210,8 @@ def _turns(history: Sequence[Any] | None) -> list[_Turn]:
     out: list[_Turn] = []
     for role, text, articles in _messages(history):
         if role == "user" and text.strip() and kind_of(text) is None:  # 你好 has no topic
-            out.append(_Turn(text.strip(), ()))
+            # 有關於NVIDIA的新聞嗎？ is about NVIDIA: a follow-up carries that
+            out.append(_Turn(searched_topic(text.strip()) or text.strip(), ()))
         elif role == "assistant" and out and not out[-1].articles:
             out[-1] = _Turn(out[-1].question, articles)
     return out

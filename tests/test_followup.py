@@ -147,3 +147,9 @@ def test_a_turn_answered_from_other_articles_was_a_new_topic_for_the_next_one() 
                           _answer("燈塔計畫得了什麼獎？", LINKER)])
     follow = resolve("跟哪些夥伴合作？", history)
     assert follow.articles == (LINKER,) and follow.question.startswith("燈塔計畫得了獎，")
+
+
+def test_a_follow_up_to_a_search_carries_its_topic_and_articles() -> None:
+    history = history_of([_answer("有關於NVIDIA的新聞嗎？", LINKER), _answer("你好", LINKER)])
+    follow = resolve("高雄跟他們怎麼合作？", history)
+    assert follow.question.startswith("NVIDIA，") and follow.articles == (LINKER,)
