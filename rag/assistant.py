@@ -8,10 +8,13 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag import mentions
+from rag import digest, mentions
 from rag.answerers import FALLBACK, Answerer, get_answerer, resolve_name
+from rag.answerers.question import analyse
+from rag.answerers.thesaurus import widen
 from rag.cite import verify
 from rag.config import Settings
+from rag.digest import summary_topic
 from rag.errors import InputError, LLMError
 from rag.followup import FollowUp, absent_words, resolve, switched_topic
 from rag.lang import Lang, detect_language
@@ -103,6 +106,9 @@ class Assistant:
         topic = searched_topic(question)
         if topic is not None:
             return self._mentions(question, topic, filters, lang, notices)
+        topic = summary_topic(question)
+        if topic is not None:
+            return self._digest(question, topic, filters, lang, notices)
         asked = without_pleasantries(question)  # 你好，橘郡郡長是誰？ was refused
         follow = self.follow_up(asked, history, lang)
         standalone = follow.question
@@ -150,6 +156,26 @@ class Assistant:
                       backend=self.backend, notices=(*notices, *notes),
                       timings={"total": time.perf_counter() - started},
                       related=() if found else tuple(passages[:RELATED]))
+
+    def _digest(self, question: str, topic: str, filters: Filters, lang: Lang,
+                notices: list[str]) -> Answer:
+        """The lead sentences of the best-ranked article that holds the topic's words
+        (rag/digest.py), or a refusal when none of the retrieved ones does."""
+        started = time.perf_counter()
+        passages, notes = self._find(topic, filters, lang)
+        words = widen(analyse(topic, lang)).alternatives()
+        ranked = (self.retriever.article(a) for a in dict.fromkeys(p.article_id for p in passages))
+        article = next((a for a in ranked if a is not None and digest.covers(a, words)), None)
+        quoted = digest.lead(article) if article is not None else []
+        timings = {"total": time.perf_counter() - started}
+        if article is None or not quoted:
+            return Answer(question=question, text=refusal(lang), refused=True,
+                          backend=self.backend, notices=(*notices, *notes), timings=timings,
+                          related=tuple(passages[:RELATED]))
+        return Answer(question=question, text=digest.reply(article, lang, quoted),
+                      refused=False, citations=tuple(quoted),
+                      passages=tuple(p for p in passages if p.article_id == article.article_id),
+                      backend=self.backend, notices=(*notices, *notes), timings=timings)
 
     def follow_up(self, question: str, history: Sequence[Any] | None,
                   lang: Lang | None = None) -> FollowUp:

@@ -178,6 +178,17 @@ def test_which_articles_mention_a_topic(assistant: Assistant) -> None:
     assert none.refused and none.text == "沒有文章提到「東京」。" and none.related
 
 
+def test_a_summary_quotes_the_lead_of_the_article_on_the_topic(assistant: Assistant) -> None:
+    """「總結一下燈塔計畫」 and "Summarize the Penang visit." were refused."""
+    answer = assistant.ask("總結一下燈塔計畫")
+    assert not answer.refused and answer.text.startswith("〈高雄點亮主權 AI 燈塔")
+    assert {c.article_id for c in answer.citations} == {LINKER} and len(answer.citations) == 3
+    assert_quotes_exact(assistant, answer)
+    english = assistant.ask("Summarize the Penang visit.")
+    assert {c.article_id for c in english.citations} == {PENANG}
+    assert assistant.ask("總結一下東京奧運").refused  # no article holds it
+
+
 def test_a_greeting_before_a_question_neither_refuses_it_nor_becomes_its_topic(
         assistant: Assistant) -> None:
     plain = assistant.ask("橘郡郡長是誰？")
