@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from rag.dates import annotate_relative_dates
 from rag.lang import CJK, Lang
+from rag.mentions import topic_in
 from rag.schema import Article, Citation
 from rag.text import both_scripts, fold, split_sentences, to_simplified
 
@@ -28,19 +29,11 @@ _EN = [re.compile(r"^\s*" + p + r"\s*[.?!]*\s*$", re.I) for p in (
     r"(?:please\s+)?(?:summari[sz]e|sum up|give me a summary of)\s+(?P<x>.+?)",
     r"what(?:'s| is) the (?:gist|summary|main points?) of\s+(?P<x>.+?)",
 )]
-_ASKING = re.compile(
-    both_scripts(r"哪|什麼|甚麼|誰|幾|多少|如何|怎") + r"|\b(?:which|what|who|how)\b", re.I)
-_QUOTES = "「」『』\"“”'‘’《》〈〉"
 
 
 def summary_topic(message: str) -> str | None:
     """What a "summarise X" message asks about (X), or None for any other message."""
-    for pattern in (*_ZH, *_EN):
-        m = pattern.match(message)
-        if m:
-            topic = m.group("x").strip().strip(_QUOTES).strip()
-            return topic if topic and not _ASKING.search(topic) else None
-    return None
+    return topic_in(message, (*_ZH, *_EN))
 
 
 def covers(article: Article, alternatives: dict[str, tuple[str, ...]]) -> bool:

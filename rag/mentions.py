@@ -39,11 +39,16 @@ _ASKING = re.compile(
 
 def searched_topic(message: str) -> str | None:
     """What a "which articles mention X" message asks for (X), or None for any other message."""
-    for pattern in (*_ZH, *_EN):
+    return topic_in(message, (*_ZH, *_EN))
+
+
+def topic_in(message: str, patterns: Sequence[re.Pattern[str]]) -> str | None:
+    """The group `x` of the first pattern matching the message, without quotes; None when none
+    matches or the topic holds a question word (有哪些公司的消息？ is a question, not a request)."""
+    for pattern in patterns:
         m = pattern.match(message)
         if m:
             topic = m.group("x").strip().strip(_QUOTES).strip()
-            # 有哪些公司的消息？ asks a question about the articles, not for a search
             return topic if topic and not _ASKING.search(topic) else None
     return None
 
