@@ -33,8 +33,8 @@ _EN = [re.compile(r"^\s*" + p + r"\s*[?.!]*\s*$", re.I) for p in (
     r"|mentioning)\s+(?P<x>.+?)",
 )]
 _QUOTES = "「」『』\"“”'‘’《》〈〉"
-_ASKING = re.compile(
-    both_scripts(r"哪|什麼|甚麼|誰|幾|多少|如何|怎") + r"|\b(?:which|what|who|how)\b", re.I)
+_ASKING = re.compile(both_scripts(r"哪|什麼|甚麼|誰|幾|多少|何|怎|嗎|是否")
+                     + r"|\b(?:which|what|who|how|when|where|why|whether)\b", re.I)
 
 
 def searched_topic(message: str) -> str | None:

@@ -34,7 +34,8 @@ def test_a_summary_request_names_its_topic(message: str, topic: str) -> None:
 
 
 @pytest.mark.parametrize("message", [
-    "燈塔計畫是什麼？", "哪個計畫的重點是什麼？", "誰總結了會議？", "What did they summarize?"])
+    "燈塔計畫是什麼？", "哪個計畫的重點是什麼？", "誰總結了會議？", "What did they summarize?",
+    "總結報告何時發布？", "總結報告發布了嗎？"])
 def test_other_messages_are_not_summary_requests(message: str) -> None:
     assert summary_topic(message) is None
 
