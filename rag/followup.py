@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rag.digest import summary_topic
 from rag.lang import Lang, detect_language
 from rag.mentions import searched_topic
 from rag.rewrite import ASK_WORDS, message_text, rewrite_by_rule, turns
@@ -210,8 +211,9 @@ def _turns(history: Sequence[Any] | None) -> list[_Turn]:
     out: list[_Turn] = []
     for role, text, articles in _messages(history):
         if role == "user" and text.strip() and kind_of(text) is None:  # 你好 has no topic
-            # 有關於NVIDIA的新聞嗎？ is about NVIDIA: a follow-up carries that
-            out.append(_Turn(searched_topic(text.strip()) or text.strip(), ()))
+            # 有關於NVIDIA的新聞嗎？ and 總結一下燈塔計畫 are about NVIDIA and 燈塔計畫
+            asked = text.strip()
+            out.append(_Turn(searched_topic(asked) or summary_topic(asked) or asked, ()))
         elif role == "assistant" and out and not out[-1].articles:
             out[-1] = _Turn(out[-1].question, articles)
     return out

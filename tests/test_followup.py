@@ -153,3 +153,9 @@ def test_a_follow_up_to_a_search_carries_its_topic_and_articles() -> None:
     history = history_of([_answer("有關於NVIDIA的新聞嗎？", LINKER), _answer("你好", LINKER)])
     follow = resolve("高雄跟他們怎麼合作？", history)
     assert follow.question.startswith("NVIDIA，") and follow.articles == (LINKER,)
+
+
+def test_a_follow_up_to_a_summary_carries_its_topic() -> None:
+    history = history_of([_answer("總結一下燈塔計畫", LINKER)])
+    follow = resolve("跟哪些夥伴合作？", history)
+    assert follow.question == "燈塔計畫，跟哪些夥伴合作？" and follow.articles == (LINKER,)
