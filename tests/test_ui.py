@@ -551,6 +551,7 @@ def test_corpus_info_counts_articles_and_offers_examples(indexed: Settings) -> N
     assert {article_id for _, article_id in corpus.articles} >= {IURC, ORANGE, PENANG}
     assert corpus.articles[0][1] == IURC  # newest first
     assert "高雄何時加入 IURC？" in corpus.examples and "橘郡郡長是誰？" in corpus.examples
+    assert corpus.examples[-1] == "有哪些文章？" and "總結一下燈塔計畫" in corpus.examples
 
 
 def test_ensure_index_ingests_the_shipped_corpus_only_when_empty(

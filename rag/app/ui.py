@@ -60,7 +60,9 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ("橘郡郡長是誰？", "橘郡"),
     ("檳城吸引了多少家跨國公司進駐？", "檳城"),
     ("林欽榮率團去了哪裡？", "林欽榮"),
+    ("總結一下燈塔計畫", "燈塔計畫"),
 )
+CATALOG_EXAMPLE = "有哪些文章？"  # offered with any corpus: what a newcomer asks first
 
 
 # ------------------------------------------------------------------ corpus facts
@@ -93,7 +95,7 @@ def corpus_info(settings: Settings) -> Corpus:
     examples = tuple(q for q, term in EXAMPLES if term in text)
     if not examples:
         examples = tuple(f"「{e.article.title[:30]}」的重點是什麼？" for e in entries[:3])
-    return Corpus(n_articles, n_chunks, articles, examples)
+    return Corpus(n_articles, n_chunks, articles, (*examples, CATALOG_EXAMPLE))
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> str:
