@@ -14,7 +14,7 @@ from rag.answerers.question import analyse
 from rag.answerers.thesaurus import widen
 from rag.cite import verify
 from rag.config import Settings
-from rag.digest import summary_topic
+from rag.digest import asks_latest, summary_topic
 from rag.errors import InputError, LLMError
 from rag.followup import FollowUp, absent_words, resolve, switched_topic
 from rag.lang import Lang, detect_language
@@ -106,6 +106,8 @@ class Assistant:
         topic = searched_topic(question)
         if topic is not None:
             return self._mentions(question, topic, filters, lang, notices)
+        if asks_latest(question):
+            return self._latest(question, lang, notices)
         topic = summary_topic(question)
         if topic is not None:
             return self._digest(question, topic, filters, lang, notices)
@@ -176,6 +178,19 @@ class Assistant:
                       refused=False, citations=tuple(quoted),
                       passages=tuple(p for p in passages if p.article_id == article.article_id),
                       backend=self.backend, notices=(*notices, *notes), timings=timings)
+
+    def _latest(self, question: str, lang: Lang, notices: list[str]) -> Answer:
+        """The newest article's lead sentences (最新的文章在講什麼？, "What's new?")."""
+        started = time.perf_counter()
+        _, newest = self.retriever.catalog(1)
+        quoted = digest.lead(newest[0]) if newest else []
+        timings = {"total": time.perf_counter() - started}
+        if not quoted:
+            return Answer(question=question, text=refusal(lang), refused=True,
+                          backend=self.backend, notices=tuple(notices), timings=timings)
+        return Answer(question=question, text=digest.reply(newest[0], lang, quoted),
+                      refused=False, citations=tuple(quoted), backend=self.backend,
+                      notices=tuple(notices), timings=timings)
 
     def follow_up(self, question: str, history: Sequence[Any] | None,
                   lang: Lang | None = None) -> FollowUp:

@@ -31,6 +31,20 @@ _EN = [re.compile(r"^\s*" + p + r"\s*[.?!]*\s*$", re.I) for p in (
 )]
 
 
+# "What is the latest article about?": the newest article's lead (the catalog's first).
+_LATEST = re.compile(
+    r"^\s*(?:" + both_scripts(
+        r"(?:最新|最近)的?(?:一篇|一則)?(?:文章|新聞|報導|消息)(?:在講|講了?|說了?|是|有)?(?:什麼|甚麼)"
+        r"|(?:最新|最近)(?:消息|新聞)") + r"|what(?:'s| is) the (?:latest|newest|most recent) "
+    r"(?:article|news|story)(?: about)?|what(?:'s| is) new|(?:any )?latest news"
+    r")\s*[。？?！!.]*\s*$", re.I)
+
+
+def asks_latest(message: str) -> bool:
+    """True when the whole message asks what the newest article says (最新的文章在講什麼？)."""
+    return _LATEST.match(message) is not None
+
+
 def summary_topic(message: str) -> str | None:
     """What a "summarise X" message asks about (X), or None for any other message."""
     return topic_in(message, (*_ZH, *_EN))

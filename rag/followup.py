@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.digest import summary_topic
+from rag.digest import asks_latest, summary_topic
 from rag.lang import Lang, detect_language
 from rag.mentions import searched_topic
 from rag.rewrite import ASK_WORDS, message_text, rewrite_by_rule, turns
@@ -133,7 +133,8 @@ def _resolve_one(question: str, previous: FollowUp | None, lang: Lang | None = N
     subject = previous.carried()
     rest = SUBJECT_PRONOUN.sub("", LEAD.sub("", question)).strip()
     own = () if _anchored(question) else _words(question, lang)
-    return FollowUp(f"{subject}，{rest}", previous.articles, ELLIPTICAL, subject, own)
+    asked = f"{subject}，{rest}" if subject else rest  # 最新的文章在講什麼？ leaves no words
+    return FollowUp(asked, previous.articles, ELLIPTICAL, subject, own)
 
 
 def absent_words(words: Sequence[str], bodies: Sequence[str]) -> tuple[str, ...]:
@@ -213,6 +214,8 @@ def _turns(history: Sequence[Any] | None) -> list[_Turn]:
         if role == "user" and text.strip() and kind_of(text) is None:  # 你好 has no topic
             # 有關於NVIDIA的新聞嗎？ and 總結一下燈塔計畫 are about NVIDIA and 燈塔計畫
             asked = text.strip()
+            if asks_latest(asked):
+                asked = ""  # its topic is the article it was answered from, not its words
             out.append(_Turn(searched_topic(asked) or summary_topic(asked) or asked, ()))
         elif role == "assistant" and out and not out[-1].articles:
             out[-1] = _Turn(out[-1].question, articles)

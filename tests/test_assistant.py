@@ -187,6 +187,9 @@ def test_a_summary_quotes_the_lead_of_the_article_on_the_topic(assistant: Assist
     english = assistant.ask("Summarize the Penang visit.")
     assert {c.article_id for c in english.citations} == {PENANG}
     assert assistant.ask("總結一下東京奧運").refused  # no article holds it
+    latest = assistant.ask("最新的一篇文章在講什麼？")  # refused before
+    assert {c.article_id for c in latest.citations} == {IURC} and not latest.refused
+    assert_quotes_exact(assistant, latest)
 
 
 def test_a_greeting_before_a_question_neither_refuses_it_nor_becomes_its_topic(

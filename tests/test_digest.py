@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.digest import covers, lead, reply, summary_topic
+from rag.digest import asks_latest, covers, lead, reply, summary_topic
 from rag.schema import Article
 
 DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
@@ -44,7 +44,15 @@ def test_no_evaluation_question_is_taken_for_a_summary_request() -> None:
     gold = [json.loads(line)["question"] for line in (DATA / "gold.jsonl").open(encoding="utf-8")]
     turns = [t["question"] for line in (DATA / "dialogues.jsonl").open(encoding="utf-8")
              for t in json.loads(line)["turns"]]
-    assert [q for q in gold + turns if summary_topic(q)] == []
+    assert [q for q in gold + turns if summary_topic(q) or asks_latest(q)] == []
+
+
+@pytest.mark.parametrize(("message", "latest"), [
+    ("最新的一篇文章在講什麼？", True), ("最近的新聞是什麼", True), ("最新消息？", True),
+    ("What is the latest article about?", True), ("what's new?", True),
+    ("最新的燈塔計畫是什麼？", False), ("最近高雄有什麼新聞？", False), ("有哪些文章？", False)])
+def test_what_the_newest_article_says(message: str, latest: bool) -> None:
+    assert asks_latest(message) is latest
 
 
 def test_the_lead_skips_headings_and_short_lines_and_keeps_exact_offsets() -> None:

@@ -159,3 +159,9 @@ def test_a_follow_up_to_a_summary_carries_its_topic() -> None:
     history = history_of([_answer("總結一下燈塔計畫", LINKER)])
     follow = resolve("跟哪些夥伴合作？", history)
     assert follow.question == "燈塔計畫，跟哪些夥伴合作？" and follow.articles == (LINKER,)
+
+
+def test_a_follow_up_to_the_latest_article_is_asked_in_it_without_the_request_words() -> None:
+    history = history_of([_answer("最新的一篇文章在講什麼？", IURC)])
+    follow = resolve("誰帶隊？", history)
+    assert follow.question == "誰帶隊？" and follow.articles == (IURC,)
