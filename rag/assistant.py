@@ -23,7 +23,7 @@ from rag.prompt import refusal
 from rag.retrieve import Retriever
 from rag.rewrite import turns
 from rag.safety import clean_question, mask_instructions
-from rag.schema import Answer, Citation, Draft, Filters, Passage
+from rag.schema import Answer, Article, Citation, Draft, Filters, Passage
 from rag.smalltalk import SHOWN, kind_of, reply, without_pleasantries
 
 log = logging.getLogger(__name__)
@@ -168,29 +168,29 @@ class Assistant:
         words = widen(analyse(topic, lang)).alternatives()
         ranked = (self.retriever.article(a) for a in dict.fromkeys(p.article_id for p in passages))
         article = next((a for a in ranked if a is not None and digest.covers(a, words)), None)
-        quoted = digest.lead(article) if article is not None else []
-        timings = {"total": time.perf_counter() - started}
-        if article is None or not quoted:
-            return Answer(question=question, text=refusal(lang), refused=True,
-                          backend=self.backend, notices=(*notices, *notes), timings=timings,
-                          related=tuple(passages[:RELATED]))
-        return Answer(question=question, text=digest.reply(article, lang, quoted),
-                      refused=False, citations=tuple(quoted),
-                      passages=tuple(p for p in passages if p.article_id == article.article_id),
-                      backend=self.backend, notices=(*notices, *notes), timings=timings)
+        return self._summary(question, article, passages, lang, (*notices, *notes), started)
 
     def _latest(self, question: str, lang: Lang, notices: list[str]) -> Answer:
         """The newest article's lead sentences (最新的文章在講什麼？, "What's new?")."""
         started = time.perf_counter()
         _, newest = self.retriever.catalog(1)
-        quoted = digest.lead(newest[0]) if newest else []
+        return self._summary(question, newest[0] if newest else None, [], lang, tuple(notices),
+                             started)
+
+    def _summary(self, question: str, article: Article | None, passages: Sequence[Passage],
+                 lang: Lang, notices: tuple[str, ...], started: float) -> Answer:
+        """The article's lead sentences, each cited (rag/digest.py); a refusal, with the
+        passages as related, when there is no article or it has no lead sentence."""
+        quoted = digest.lead(article) if article is not None else []
         timings = {"total": time.perf_counter() - started}
-        if not quoted:
+        if article is None or not quoted:
             return Answer(question=question, text=refusal(lang), refused=True,
-                          backend=self.backend, notices=tuple(notices), timings=timings)
-        return Answer(question=question, text=digest.reply(newest[0], lang, quoted),
-                      refused=False, citations=tuple(quoted), backend=self.backend,
-                      notices=tuple(notices), timings=timings)
+                          backend=self.backend, notices=notices, timings=timings,
+                          related=tuple(passages[:RELATED]))
+        return Answer(question=question, text=digest.reply(article, lang, quoted),
+                      refused=False, citations=tuple(quoted),
+                      passages=tuple(p for p in passages if p.article_id == article.article_id),
+                      backend=self.backend, notices=notices, timings=timings)
 
     def follow_up(self, question: str, history: Sequence[Any] | None,
                   lang: Lang | None = None) -> FollowUp:

@@ -17,12 +17,15 @@ from rag.text import both_scripts, to_simplified
 GREETING, THANKS, HELP, CATALOG = "greeting", "thanks", "help", "catalog"
 SHOWN = 10  # articles a catalog reply lists, newest first
 _END = r"\s*[!！。.~～,，?？]*\s*$"
+# Greeting and thanks words: a whole message, or around a question (`without_pleasantries`).
+_HELLO = r"你好|您好|大家好|哈囉|嗨|早安|午安|晚安"
+_HELLO_EN = r"hi|hello|hey"
+_THANK = r"謝謝|感謝|多謝"
 _KINDS: dict[str, re.Pattern[str]] = {
     kind: re.compile(r"^\s*(?:" + both_scripts(pattern) + r")" + _END, re.I)
     for kind, pattern in {
-        GREETING: r"(?:你好|您好|大家好|哈囉|嗨|早安|午安|晚安)(?:呀|啊|喔|哦)?"
-                  r"|hi|hello|hey|good (?:morning|afternoon|evening)",
-        THANKS: r"(?:謝謝|感謝|多謝|謝啦)(?:你|您|囉|啦)?|thanks?(?: you)?(?: (?:very|so) much)?"
+        GREETING: rf"(?:{_HELLO})(?:呀|啊|喔|哦)?|{_HELLO_EN}|good (?:morning|afternoon|evening)",
+        THANKS: rf"(?:{_THANK}|謝啦)(?:你|您|囉|啦)?|thanks?(?: you)?(?: (?:very|so) much)?"
                 r"|thx|many thanks",
         HELP: r"(?:你|您)(?:可以|能|會)(?:做|幫我做|幫忙)?(?:什麼|甚麼|哪些事)|(?:你|您)是誰"
               r"|(?:怎麼|如何)使用|使用說明|說明|help|what can you do|who are you"
@@ -35,10 +38,10 @@ _KINDS: dict[str, re.Pattern[str]] = {
     }.items()}
 
 
-_GREETING_FIRST = re.compile(r"^\s*(?:" + both_scripts(
-    r"你好|您好|大家好|哈囉|嗨|早安|午安|晚安|hi|hello|hey") + r")\s*[,，!！。~～]+\s*(?=\S)", re.I)
+_GREETING_FIRST = re.compile(r"^\s*(?:" + both_scripts(f"{_HELLO}|{_HELLO_EN}")
+                             + r")\s*[,，!！。~～]+\s*(?=\S)", re.I)
 _THANKS_LAST = re.compile(r"(?<=[?？!！。.,，\s])[\s,，]*(?:" + both_scripts(
-    r"謝謝|感謝|多謝|thanks|thank you") + r")(?:你|您)?\s*[!！。.~～]*\s*$", re.I)
+    f"{_THANK}|thanks|thank you") + r")(?:你|您)?\s*[!！。.~～]*\s*$", re.I)
 
 
 def without_pleasantries(question: str) -> str:

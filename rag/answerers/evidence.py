@@ -100,15 +100,15 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
     alternatives = query.alternatives() if query.english else {}  # a name has no synonym
     names = [alternatives.get(w, (w,)) for w in query.names]
     raw = [s.text for _, s in units]
+    windows = [_window(units, sentences, i) for i in range(len(units))]  # folded, built once
     candidates = [
         Candidate(n=n, span=span, own=coverage(groups, sentences[i], idf),
-                  near=coverage(groups, _window(units, sentences, i), idf),
+                  near=coverage(groups, windows[i], idf),
                   ctx=coverage(groups, contexts[n], idf), sim=float(sims[i]),
                   cue=1.0 if query.cue(span.text) else 0.0,
                   unit=1.0 if query.unit_ok(sentences[i]) else 0.0,
                   names=_share(names, contexts[n]),
-                  typed=_typed(query, span.text, _window(units, raw, i),
-                               _window(units, sentences, i)),
+                  typed=_typed(query, span.text, _window(units, raw, i), windows[i]),
                   english=query.english)
         for i, (n, span) in enumerate(units)]
     unit_found = not query.units or any(c.unit for c in candidates)
