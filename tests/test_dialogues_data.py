@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from test_gold_data import (
+    DIALOGUES_PATH,
     LANGS,
     SPLIT_RULE,
     SPLITS,
@@ -19,7 +19,6 @@ from test_gold_data import (
     parity_split,
 )
 
-DIALOGUES_PATH = Path(__file__).resolve().parents[1] / "eval" / "data" / "dialogues.jsonl"
 FIELDS = {"id": str, "lang": str, "category": str, "turns": list, "split": str}
 TURN_FIELDS = {
     "question": str,

@@ -4,15 +4,12 @@ functions; no index."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from test_gold_data import evaluation_questions
 
 from rag.digest import asks_latest, covers, lead, reply, summary_topic
 from rag.schema import Article
 
-DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
 BODY = ("昨(18)日,高雄市副市長林欽榮率領代表團赴馬來西亞檳城進行交流。\n"
         "共同願景:打造綠色智慧城市\n"
         "雙方圍繞醫療、交通、智慧治理等多項議題展開熱烈對話。\n"
@@ -41,10 +38,7 @@ def test_other_messages_are_not_summary_requests(message: str) -> None:
 
 
 def test_no_evaluation_question_is_taken_for_a_summary_request() -> None:
-    gold = [json.loads(line)["question"] for line in (DATA / "gold.jsonl").open(encoding="utf-8")]
-    turns = [t["question"] for line in (DATA / "dialogues.jsonl").open(encoding="utf-8")
-             for t in json.loads(line)["turns"]]
-    assert [q for q in gold + turns if summary_topic(q) or asks_latest(q)] == []
+    assert [q for q in evaluation_questions() if summary_topic(q) or asks_latest(q)] == []
 
 
 @pytest.mark.parametrize(("message", "latest"), [

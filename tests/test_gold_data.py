@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD_PATH = ROOT / "eval" / "data" / "gold.jsonl"
+DIALOGUES_PATH = ROOT / "eval" / "data" / "dialogues.jsonl"
 README_PATH = ROOT / "eval" / "data" / "README.md"
 
 # The split rule, as eval/data/README.md states it on its first line (checked below).
@@ -151,6 +152,13 @@ def load_bodies() -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def bodies() -> dict[str, list[str]]:
     return load_bodies()
+
+
+def evaluation_questions() -> list[str]:
+    """Every gold question and every dialogue turn: what no whole-message request (small talk,
+    a search, a summary) may take for itself."""
+    return ([item["question"] for item in load_jsonl(GOLD_PATH)]
+            + [t["question"] for d in load_jsonl(DIALOGUES_PATH) for t in d["turns"]])
 
 
 def load_jsonl(path: Path) -> list[dict]:

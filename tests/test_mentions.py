@@ -3,15 +3,11 @@ quoted per article, and the reply in the message's language. Pure functions; no 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from test_gold_data import evaluation_questions
 
 from rag.mentions import pick, reply, searched_topic, terms
 from rag.schema import Passage
-
-DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
 
 
 @pytest.mark.parametrize(("message", "topic"), [
@@ -33,10 +29,7 @@ def test_other_messages_are_not_searches(message: str) -> None:
 
 
 def test_no_evaluation_question_is_taken_for_a_search() -> None:
-    gold = [json.loads(line)["question"] for line in (DATA / "gold.jsonl").open(encoding="utf-8")]
-    turns = [t["question"] for line in (DATA / "dialogues.jsonl").open(encoding="utf-8")
-             for t in json.loads(line)["turns"]]
-    assert [q for q in gold + turns if searched_topic(q)] == []
+    assert [q for q in evaluation_questions() if searched_topic(q)] == []
 
 
 def _passage(article: str, text: str, chunk: int = 0, start: int = 0) -> Passage:

@@ -4,10 +4,8 @@ the replies in the message's language. Pure functions; no index."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from test_gold_data import evaluation_questions
 
 from rag.schema import Article
 from rag.smalltalk import (
@@ -20,8 +18,6 @@ from rag.smalltalk import (
     reply,
     without_pleasantries,
 )
-
-DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
 
 
 @pytest.mark.parametrize(("message", "kind"), [
@@ -43,10 +39,7 @@ def test_a_question_is_never_small_talk(question: str) -> None:
 
 
 def test_no_evaluation_question_is_taken_for_small_talk() -> None:
-    gold = [json.loads(line)["question"] for line in (DATA / "gold.jsonl").open(encoding="utf-8")]
-    turns = [t["question"] for line in (DATA / "dialogues.jsonl").open(encoding="utf-8")
-             for t in json.loads(line)["turns"]]
-    assert [q for q in gold + turns if kind_of(q)] == []
+    assert [q for q in evaluation_questions() if kind_of(q)] == []
 
 
 @pytest.mark.parametrize(("question", "expected"), [
