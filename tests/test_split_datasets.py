@@ -90,6 +90,7 @@ def test_rag_train_fits_the_models_from_the_benchmark_in_one_command(
     for name in ("selector", "answerability", "short"):
         assert models.load(name, out).kind == "logistic"
     assert 0.0 <= models.load("answerability", out).threshold <= 1.0
+    assert json.loads((out / "categories.json").read_text(encoding="utf-8"))["words"]
 
 
 def test_the_validation_check_asks_each_validation_question_three_ways(
@@ -109,3 +110,21 @@ def test_keyword_queries_keep_the_content_words_in_their_own_script() -> None:
     assert keywords("林欽榮在檳城和哪位行政議員交流？") == "林欽榮 檳城 行政 議員 交流"
     assert keywords("苏格兰的首都是哪里？") == "苏格兰 首都"
     assert keywords("哪裡？") == "哪裡？"  # nothing left: asked as it is
+
+
+def test_the_category_nouns_are_learned_from_training_questions_only(
+        bench: tuple[Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m train.categories` reads the training split of both benchmarks."""
+    from train.categories import main as categories_main
+
+    _, root = bench
+    monkeypatch.setenv("RAG_BENCHMARKS_DIR", str(root))
+    out = tmp_path / "categories.json"
+    assert categories_main(["--out", str(out), "--min-articles", "1"]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    train = [(d, i) for d in ("drcd", "cmrc") for i in range(12)
+             if split_of(f"{d}:A{i}", SEED) == "train"]
+    assert data["record"]["questions"] == 2 * len(train) > 0  # two questions per article
+    # 博物館是哪一年開館的: jieba tags 開館 a noun right after the question word; 完工 a verb
+    assert data["words"] == ["开馆"]
+    assert data["record"]["articles_per_word"]["开馆"] == len(train)

@@ -18,6 +18,7 @@ from rag.answerers import short
 from rag.answerers.features import ANSWER_FEATURES
 from rag.answerers.model import Model
 from rag.config import Settings, prepare_process_env
+from train import categories
 from train.data import SEED
 from train.fit import auc, fit
 from train.learn import (
@@ -114,6 +115,8 @@ def train(settings: Settings, opts: Options, out_dir: Path) -> dict[str, Any]:
           out_dir)
     (out_dir / "record.json").write_text(json.dumps(record, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
+    categories.write(categories.build(settings.benchmarks_dir, opts.datasets, opts.seed),
+                     out_dir / categories.CATEGORIES_PATH.name)
     return record
 
 

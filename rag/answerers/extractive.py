@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rag.answerers import OfflineAnswerer
 from rag.answerers import model as models
+from rag.answerers.categories import keyword_categories
 from rag.answerers.evidence import (
     Candidate,
     Evidence,
@@ -182,8 +183,8 @@ class ExtractiveAnswerer(OfflineAnswerer):
     @staticmethod
     def query(question: str, lang: Lang | None = None) -> Query:
         """The question as evidence reads it: 詞林 synonyms for its words, the country check,
-        the question's numbers next to the answer."""
-        return replace(widen(analyse(question, lang)), numbers_nearby=True)
+        the question's numbers next to the answer, a keyword query's category nouns."""
+        return replace(keyword_categories(widen(analyse(question, lang))), numbers_nearby=True)
 
     def _with_similarities(self, question: str, evidence: Evidence) -> Evidence:
         """The evidence with the question-sentence similarity of every sentence that could

@@ -1,0 +1,44 @@
+"""A keyword query's category nouns: 巴赫 出生 國家 asks for a country, as 巴赫出生在哪個國家
+does. The nouns come from training questions (train/categories.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+from rag.answerers.question import Query
+from rag.errors import ConfigError
+from rag.text import fold
+
+CATEGORIES_PATH = Path(__file__).parent / "models" / "categories.json"
+# A question word (folded text is Simplified): a question with one already has its categories
+# (the nouns right after it). 多久 and 多大 too: 觀塘明渠有多長？ is no keyword query.
+_ASKING = re.compile(r"[哪几谁何怎]|什么|甚么|多[少久长大高远重深宽快]")
+
+
+@lru_cache(maxsize=1)
+def category_nouns() -> frozenset[str]:
+    """The shipped nouns (folded, Simplified), read on first use."""
+    try:
+        return frozenset(json.loads(CATEGORIES_PATH.read_text(encoding="utf-8"))["words"])
+    except FileNotFoundError as exc:
+        raise ConfigError(f"找不到類別名詞檔：{CATEGORIES_PATH}。 Category file missing: "
+                          f"{CATEGORIES_PATH}; reinstall the package or rebuild it with "
+                          "`python -m train.categories`.") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"類別名詞檔損壞：{CATEGORIES_PATH}（{exc}）。 Category file "
+                          f"{CATEGORIES_PATH} is damaged; rebuild it with "
+                          "`python -m train.categories`.") from exc
+
+
+def keyword_categories(query: Query, nouns: frozenset[str] | None = None) -> Query:
+    """The query with its category nouns marked as categories when it has no question word
+    (a keyword query); any other query as it is. A category need not be in the answer: the
+    passages say 德國, not 國家."""
+    if query.english or _ASKING.search(fold(query.text)):
+        return query
+    found = set(query.words) & (category_nouns() if nouns is None else nouns)
+    return replace(query, categories=query.categories | found) if found else query
