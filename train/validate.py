@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from rag.answerers import Answerer
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.learned import LearnedAnswerer
-from rag.answerers.question import Query, analyse
+from rag.answerers.question import Query, analyse, keywords
 from rag.answerers.thesaurus import widen
 from rag.assistant import Assistant
 from rag.config import Settings
@@ -89,21 +89,6 @@ VARIANTS: dict[str, Variant] = {
     "no-categories": NoCategories.from_settings,
     "learned": LearnedAnswerer.from_settings,
 }
-
-
-def keywords(question: str) -> str:
-    """The question as a keyword query (林欽榮在檳城和哪位行政議員交流？ -> 林欽榮 檳城 行政 議員
-    交流): the words the analyser keeps as content words, in the question's own script."""
-    from rag.answerers.question import pos_cut
-
-    folded = fold(question)
-    kept, words, at = set(analyse(question).words), [], 0
-    for word, _ in pos_cut(folded):
-        if word.strip() in kept:
-            same = len(folded) == len(question)  # fold maps CJK character to character
-            words.append(question[at:at + len(word)] if same else word)
-        at += len(word)
-    return " ".join(dict.fromkeys(words)) or question
 
 
 def measure(settings: Settings, dataset: str, variant: Variant, limit: int,

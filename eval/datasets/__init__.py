@@ -27,6 +27,7 @@ from __future__ import annotations
 from eval.datasets.base import Dataset, Outcome, RunOptions
 from eval.datasets.cmrc_test import CMRC_TEST
 from eval.datasets.corpus import CORPUS
+from eval.datasets.corpus_keywords import CORPUS_KEYWORDS
 from eval.datasets.crud_rag import CRUD_RAG, CRUD_RAG_ALL
 from eval.datasets.dialogues import DIALOGUES
 from eval.datasets.drcd_dev import DRCD_DEV
@@ -34,7 +35,7 @@ from eval.datasets.drcd_test import DRCD_TEST
 from eval.datasets.negatives import NEGATIVES
 
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (CORPUS, DRCD_DEV, DIALOGUES, CRUD_RAG, CRUD_RAG_ALL, DRCD_TEST, CMRC_TEST,
-                        NEGATIVES)}
+    d.name: d for d in (CORPUS, CORPUS_KEYWORDS, DRCD_DEV, DIALOGUES, CRUD_RAG, CRUD_RAG_ALL,
+                        DRCD_TEST, CMRC_TEST, NEGATIVES)}
 
 __all__ = ["DATASETS", "Dataset", "Outcome", "RunOptions"]

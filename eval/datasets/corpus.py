@@ -6,7 +6,7 @@ JSONL file.
 
 from __future__ import annotations
 
-from eval.dataset import GOLD_PATH, load_gold
+from eval.dataset import GOLD_PATH, GoldItem, load_gold
 from eval.datasets.base import Outcome, RunOptions, ingest_collection
 from eval.errors import GoldDataError
 from eval.runner import progress_bar, run_items
@@ -26,7 +26,8 @@ class CorpusDataset:
         if not path.is_file():
             raise GoldDataError(f"找不到題庫檔：{path}。 Gold file not found: {path}; pass an "
                                 "existing JSONL file or leave the option out.")
-        items = load_gold(path)[: options.limit] if options.limit else load_gold(path)
+        items = self.questions(load_gold(path))
+        items = items[: options.limit] if options.limit else items
         settings = settings.with_(collection=self.collection)
         ingest_collection([shipped_corpus_dir()], settings, progress=False)
         assistant = Assistant(settings, answerer=options.answerer)
@@ -34,6 +35,10 @@ class CorpusDataset:
             results = run_items(items, assistant.retriever, assistant, k=options.k,
                                 progress=bar.update)
         return Outcome(results, assistant.label)
+
+    def questions(self, items: list[GoldItem]) -> list[GoldItem]:
+        """The gold items as this dataset asks them (here: as written)."""
+        return items
 
 
 CORPUS = CorpusDataset()

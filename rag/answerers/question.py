@@ -179,6 +179,21 @@ def _english(question: str, kinds: tuple[str, ...]) -> Query:
                  tuple(g.senses for g in glosses) + ((),) * len(words))
 
 
+def keywords(question: str) -> str:
+    """The question as a keyword query (林欽榮在檳城和哪位行政議員交流？ -> 林欽榮 檳城 行政 議員
+    交流): the words the analyser keeps as content words, in the question's own script; the
+    question itself when none is left. Measures how the answerer takes searches typed as
+    keywords (`train.validate --keywords`, `rag eval --dataset corpus-keywords`)."""
+    folded = fold(question)
+    kept, words, at = set(analyse(question).words), [], 0
+    for word, _ in pos_cut(folded):
+        if word.strip() in kept:
+            same = len(folded) == len(question)  # fold maps CJK character to character
+            words.append(question[at:at + len(word)] if same else word)
+        at += len(word)
+    return " ".join(dict.fromkeys(words)) or question
+
+
 def split_parts(question: str, lang: Lang | None = None) -> list[str]:
     """The sub-questions of a question that asks two things ("…是何時？…獲得什麼獎項？");
     a part without a content word of its own joins the part before it."""
