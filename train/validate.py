@@ -17,7 +17,6 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
 - `no-numbers`: without the number checks (the question's years and amounts next to the
   answer, an amount for 多少). Measured 2026-11-28, `--limit 250` (500 questions): holds gold
   0.654 -> 0.650, removed refused 0.867 -> 0.871, swapped refused 0.512 -> 0.549.
-
 - `no-categories`: without a keyword query's category nouns (rag/answerers/categories.py).
   Measured 2026-11-29, `--keywords --limit 250`: answered 0.724 -> 0.754, holds gold 0.642 ->
   0.666, removed refused 0.859 -> 0.849, swapped refused 0.590 -> 0.578 (keyword queries now
@@ -39,7 +38,6 @@ from rag.answerers import Answerer
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.learned import LearnedAnswerer
 from rag.answerers.question import Query, analyse, keywords
-from rag.answerers.thesaurus import widen
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.lang import Lang
@@ -78,7 +76,8 @@ class NoCategories(ExtractiveAnswerer):
 
     @staticmethod
     def query(question: str, lang: Lang | None = None) -> Query:
-        return replace(widen(analyse(question, lang)), numbers_nearby=True)
+        return replace(ExtractiveAnswerer.query(question, lang),
+                       categories=analyse(question, lang).categories)
 
 
 Variant = Callable[[Settings, "Embedder"], Answerer]
