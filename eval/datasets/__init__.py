@@ -29,6 +29,7 @@ from eval.datasets.cmrc_test import CMRC_TEST
 from eval.datasets.corpus import CORPUS
 from eval.datasets.corpus_keywords import CORPUS_KEYWORDS
 from eval.datasets.crud_rag import CRUD_RAG, CRUD_RAG_ALL
+from eval.datasets.crud_rag_absent import CRUD_RAG_ABSENT
 from eval.datasets.dialogues import DIALOGUES
 from eval.datasets.drcd_dev import DRCD_DEV
 from eval.datasets.drcd_test import DRCD_TEST
@@ -36,6 +37,6 @@ from eval.datasets.negatives import NEGATIVES
 
 DATASETS: dict[str, Dataset] = {
     d.name: d for d in (CORPUS, CORPUS_KEYWORDS, DRCD_DEV, DIALOGUES, CRUD_RAG, CRUD_RAG_ALL,
-                        DRCD_TEST, CMRC_TEST, NEGATIVES)}
+                        CRUD_RAG_ABSENT, DRCD_TEST, CMRC_TEST, NEGATIVES)}
 
 __all__ = ["DATASETS", "Dataset", "Outcome", "RunOptions"]
