@@ -80,12 +80,21 @@ class NoCategories(ExtractiveAnswerer):
                        categories=analyse(question, lang).categories)
 
 
+class NoWholeParts(ExtractiveAnswerer):
+    """The shipped answerer letting any shown part of a missing word stand for it."""
+
+    @staticmethod
+    def query(question: str, lang: Lang | None = None) -> Query:
+        return replace(ExtractiveAnswerer.query(question, lang), whole_parts=False)
+
+
 Variant = Callable[[Settings, "Embedder"], Answerer]
 VARIANTS: dict[str, Variant] = {
     "shipped": ExtractiveAnswerer.from_settings,
     "plain-who": PlainWho.from_settings,
     "no-numbers": NoNumbers.from_settings,
     "no-categories": NoCategories.from_settings,
+    "no-whole-parts": NoWholeParts.from_settings,
     "learned": LearnedAnswerer.from_settings,
 }
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.answerers.question import CUES, Query, new_name
+from rag.answerers.question import CUES, Query, new_name, pieces
 from rag.answerers.thesaurus import names_country
 from rag.lang import has_cjk
 from rag.schema import Passage
@@ -107,7 +107,7 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
                   ctx=coverage(groups, contexts[n], idf), sim=float(sims[i]),
                   cue=1.0 if query.cue(span.text) else 0.0,
                   unit=1.0 if query.unit_ok(sentences[i]) else 0.0,
-                  names=_share(names, contexts[n]),
+                  names=_share(names, contexts[n], query.whole_parts),
                   typed=_typed(query, span.text, _window(units, raw, i), windows[i]),
                   english=query.english)
         for i, (n, span) in enumerate(units)]
@@ -162,15 +162,20 @@ def _groups(query: Query, shown: str) -> list[Group]:
     senses, matched exactly."""
     if query.english:
         return list(query.alternatives().values())
-    return [(resolve(w, shown),) if w in shown
-            else (resolve(w, shown), *(s for s in forms[1:] if s in shown))
+    whole = query.whole_parts
+    return [(resolve(w, shown, whole),) if w in shown
+            else (resolve(w, shown, whole), *(s for s in forms[1:] if s in shown))
             for w, forms in query.alternatives().items()]
 
 
-def resolve(word: str, shown: str) -> str:
+def resolve(word: str, shown: str, whole_parts: bool = False) -> str:
     """The word, or its longest part (2+ characters) that the shown text has: jieba glues
-    neighbours onto names ("郡長紐豪斯" -> "长纽"), and a part found beats a word missed."""
+    neighbours onto names ("郡長紐豪斯" -> "长纽"), and a part found beats a word missed.
+    With `whole_parts`, only when every 2+-character piece of the word is shown: 日本大使馆 is
+    not 大使馆 in a text without 日本, nor 搜狐公司 公司."""
     if word in shown or not has_cjk(word):
+        return word
+    if whole_parts and any(len(p) >= 2 and p not in shown for p in pieces(word)):
         return word
     for size in range(len(word) - 1, 1, -1):
         for i in range(len(word) - size + 1):
@@ -201,11 +206,12 @@ def coverage(groups: Sequence[Group], text: str, idf: dict[Group, float]) -> flo
     return sum(idf[g] * max(presence(w, text) for w in g) for g in groups) / total
 
 
-def _share(names: Sequence[Group], text: str) -> float:
+def _share(names: Sequence[Group], text: str, whole_parts: bool = False) -> float:
     """Share of the names found in the text, each by some form or by a 2+ character part."""
     if not names:
         return 1.0
-    return sum(1 for g in names if any(resolve(w, text) in text for w in g)) / len(names)
+    return sum(1 for g in names if any(resolve(w, text, whole_parts) in text for w in g)
+               ) / len(names)
 
 
 def _idf(groups: Sequence[Group], sentences: Sequence[str]) -> dict[Group, float]:

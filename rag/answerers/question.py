@@ -82,6 +82,9 @@ class Query:
     # were trained without it): the question's years and amounts must be in the answering
     # sentence or next to it, and a 多少 answer needs an amount there (evidence._typed).
     numbers_nearby: bool = False
+    # The extractive answerer's too: a word the shown text lacks counts through a part of it
+    # only when each of its 2+-character pieces is shown (evidence.resolve).
+    whole_parts: bool = False
 
     @property
     def numbers(self) -> tuple[str, ...]:
@@ -215,3 +218,24 @@ def pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
 
     jieba.setLogLevel(logging.WARNING)
     return tuple((p.word, p.flag) for p in jieba.posseg.lcut(folded))
+
+
+@lru_cache(maxsize=4096)
+def pieces(word: str) -> tuple[str, ...]:
+    """The folded word cut into smaller jieba words, the most likely way that is not the word
+    itself: 日本大使馆 -> 日本, 大使馆; 搜狐公司 -> 搜狐, 公司; 习近平 -> 习, 近, 平."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.dt
+    tokenizer.check_initialized()
+    dag = tokenizer.get_DAG(word)
+    dag[0] = [end for end in dag[0] if end != len(word) - 1] or [0]
+    route: dict[int, tuple[float, int]] = {}
+    tokenizer.calc(word, dag, route)
+    out, i = [], 0
+    while i < len(word):
+        end = route[i][1] + 1
+        out.append(word[i:end])
+        i = end
+    return tuple(out)
