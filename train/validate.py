@@ -21,6 +21,10 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
   Measured 2026-11-29, `--keywords --limit 250`: answered 0.724 -> 0.754, holds gold 0.642 ->
   0.666, removed refused 0.859 -> 0.849, swapped refused 0.590 -> 0.578 (keyword queries now
   fare as their question forms do); whole questions: see docs/answerer.md.
+- `no-whole-parts`: a missing word counted through any shown part of it, as before stop 25.
+  Measured 2026-11-29, `--limit 250`: answered 0.718 -> 0.714, holds gold 0.650 -> 0.648,
+  removed refused 0.869 -> 0.873, swapped refused 0.549 -> 0.561 (as keywords: 0.754 / 0.666
+  / 0.849 / 0.578 -> 0.750 / 0.664 / 0.853 / 0.586).
 
 `--keywords` asks every question (and its negatives) as its keywords, the way users type a
 search (林欽榮 檳城 行政 議員 交流). Measured 2026-11-29, `shipped --limit 250`: answered 0.718 ->
