@@ -77,13 +77,15 @@ def load_qa(path: Path) -> dict[str, dict[str, list[str]]]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise GoldDataError(f"{path}: 不是 JSON。 Not JSON ({exc.msg}).") from exc
+        raise GoldDataError(f"{path}: 不是 JSON（{exc.msg}），請換回 CRUD-RAG 原本的檔案。 "
+                            f"Not JSON ({exc.msg}); restore CRUD-RAG's original file.") from exc
     if not isinstance(raw, dict) or not all(
             isinstance(r, dict) and isinstance(r.get("question"), list)
             and isinstance(r.get("answers"), list) for r in raw.values()):
         raise GoldDataError(
-            f"{path}: 格式不正確，每篇需要 question 與 answers 清單。 Malformed: each article "
-            "needs `question` and `answers` lists.")
+            f"{path}: 格式不正確，每篇需要 question 與 answers 清單；請換回 CRUD-RAG 原本的檔案。 "
+            "Malformed: each article needs `question` and `answers` lists; restore CRUD-RAG's "
+            "original file.")
     return raw
 
 
