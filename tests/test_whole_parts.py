@@ -24,6 +24,7 @@ def test_pieces_cut_a_word_into_smaller_dictionary_words() -> None:
     assert pieces("日本大使馆") == ("日本", "大使馆")
     assert pieces("搜狐公司") == ("搜狐", "公司")
     assert all(len(p) == 1 for p in pieces("长纽"))  # nothing smaller to require
+    assert pieces("港") == ("港",) and pieces("") == ()
 
 
 def test_a_part_stands_for_the_word_only_when_every_piece_is_shown() -> None:

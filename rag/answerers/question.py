@@ -224,6 +224,8 @@ def pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
 def pieces(word: str) -> tuple[str, ...]:
     """The folded word cut into smaller jieba words, the most likely way that is not the word
     itself: 日本大使馆 -> 日本, 大使馆; 搜狐公司 -> 搜狐, 公司; 习近平 -> 习, 近, 平."""
+    if len(word) < 2:
+        return (word,) if word else ()
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
