@@ -99,7 +99,7 @@ class CrudRagAbsentDataset:
         from rag.assistant import Assistant
 
         settings = settings.with_(collection=CRUD_RAG.collection)
-        source = options.source or settings.benchmarks_dir / "crud-rag"
+        source = CRUD_RAG.source(settings, options)  # the folder `crud-rag` reads
         located, paths = prepare(settings, source, CRUD_RAG.articles, CRUD_RAG.collection)
         ingest_collection(paths, settings, progress=True)
         archive = fold("\n".join(p.read_text(encoding="utf-8") for p in paths))
