@@ -91,6 +91,7 @@ def test_rag_train_fits_the_models_from_the_benchmark_in_one_command(
         assert models.load(name, out).kind == "logistic"
     assert 0.0 <= models.load("answerability", out).threshold <= 1.0
     assert json.loads((out / "categories.json").read_text(encoding="utf-8"))["words"]
+    assert 0.0 < json.loads((out / "word_weights.json").read_text(encoding="utf-8"))["prior"] <= 1
 
 
 def test_the_validation_check_asks_each_validation_question_three_ways(

@@ -18,7 +18,7 @@ from rag.answerers import short
 from rag.answerers.features import ANSWER_FEATURES
 from rag.answerers.model import Model
 from rag.config import Settings, prepare_process_env
-from train import categories
+from train import categories, word_weights
 from train.data import SEED
 from train.fit import auc, fit
 from train.learn import (
@@ -117,6 +117,8 @@ def train(settings: Settings, opts: Options, out_dir: Path) -> dict[str, Any]:
                                          encoding="utf-8")
     categories.write(categories.build(settings.benchmarks_dir, opts.datasets, opts.seed),
                      out_dir / categories.CATEGORIES_PATH.name)
+    word_weights.write(word_weights.build(settings.benchmarks_dir, opts.datasets, opts.seed),
+                       out_dir / word_weights.WEIGHTS_PATH.name)
     return record
 
 

@@ -26,6 +26,11 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
   removed refused 0.869 -> 0.873, swapped refused 0.549 -> 0.561 (as keywords: 0.754 / 0.666
   / 0.849 / 0.578 -> 0.750 / 0.664 / 0.853 / 0.586).
 
+- `no-word-weights`: every question word weighed by its IDF alone, as before stop 26.
+  Measured 2026-11-29, `--limit 250`: answered 0.694 -> 0.722, holds gold 0.638 -> 0.662,
+  removed refused 0.890 -> 0.892, swapped refused 0.594 -> 0.578 (as keywords: 0.734 / 0.654
+  / 0.880 / 0.623 -> 0.758 / 0.678 / 0.873 / 0.615).
+
 `--keywords` asks every question (and its negatives) as its keywords, the way users type a
 search (林欽榮 檳城 行政 議員 交流). Measured 2026-11-29, `shipped --limit 250`: answered 0.718 ->
 0.724, holds gold 0.650 -> 0.642, removed refused 0.871 -> 0.859, swapped refused 0.549 ->
@@ -92,6 +97,14 @@ class NoWholeParts(ExtractiveAnswerer):
         return replace(ExtractiveAnswerer.query(question, lang), whole_parts=False)
 
 
+class NoWordWeights(ExtractiveAnswerer):
+    """The shipped answerer weighing every question word by its IDF alone."""
+
+    @staticmethod
+    def query(question: str, lang: Lang | None = None) -> Query:
+        return replace(ExtractiveAnswerer.query(question, lang), weights=())
+
+
 Variant = Callable[[Settings, "Embedder"], Answerer]
 VARIANTS: dict[str, Variant] = {
     "shipped": ExtractiveAnswerer.from_settings,
@@ -99,6 +112,7 @@ VARIANTS: dict[str, Variant] = {
     "no-numbers": NoNumbers.from_settings,
     "no-categories": NoCategories.from_settings,
     "no-whole-parts": NoWholeParts.from_settings,
+    "no-word-weights": NoWordWeights.from_settings,
     "learned": LearnedAnswerer.from_settings,
 }
 

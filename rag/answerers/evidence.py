@@ -95,6 +95,8 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
     shown = " ".join(contexts.values())
     groups = _groups(query, shown)
     idf = _idf(groups, sentences)
+    if query.weights:  # a word the answering text seldom repeats (多久, 原因) counts less
+        idf = {g: idf[g] * w for g, w in zip(groups, query.weights, strict=True)}
     needed = [g for g, asked in zip(groups, query.words, strict=True)
               if asked not in query.categories]
     alternatives = query.alternatives() if query.english else {}  # a name has no synonym

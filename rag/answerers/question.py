@@ -85,6 +85,10 @@ class Query:
     # The extractive answerer's too: a word the shown text lacks counts through a part of it
     # only when each of its 2+-character pieces is shown (evidence.resolve).
     whole_parts: bool = False
+    # The extractive answerer's too: per word, a factor on its IDF in coverage and in the
+    # missing share (rag/answerers/word_weights.py: an answer seldom repeats 多久 or 原因);
+    # () = every word fully.
+    weights: tuple[float, ...] = ()
 
     @property
     def numbers(self) -> tuple[str, ...]:

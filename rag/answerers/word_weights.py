@@ -1,0 +1,62 @@
+"""How much a question word counts as evidence: how often training questions' words were in
+the paragraph that answers them (多久, 原因, 這個 seldom; names and topics nearly always)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+WEIGHTS_PATH = Path(__file__).parent / "models" / "word_weights.json"
+# Pseudo-questions at the prior rate added to each word's counts: a word asked five times and
+# never in its paragraph is not thereby worthless. Chosen on DRCD + CMRC validation
+# (`train.validate --limit 250`, 500 questions; answers holding gold gained / negatives
+# answered more, net, of 490 removed + 244 swapped): 2: +18 / 10, 5: +14 / 9, 15: +12 / 3,
+# 30: +7 / 2. 15 is the knee (docs/answerer.md, stop 26).
+SMOOTHING = 15.0
+
+
+@dataclass(frozen=True)
+class WordRates:
+    """Per folded word: (times in the answering paragraph, times asked); `prior` is the rate
+    over all question words of the training split."""
+
+    counts: Mapping[str, tuple[int, int]]
+    prior: float
+
+    def weight(self, word: str, smoothing: float = SMOOTHING) -> float:
+        """1.0 for a word asked too seldom to judge or found as often as words are; less, in
+        proportion, for one the answering text seldom repeats."""
+        found, asked = self.counts.get(word, (0, 0))
+        if not asked:
+            return 1.0
+        rate = (found + smoothing * self.prior) / (asked + smoothing)
+        return min(1.0, rate / self.prior)
+
+    def weights(self, words: Sequence[str], smoothing: float = SMOOTHING) -> tuple[float, ...]:
+        return tuple(self.weight(w, smoothing) for w in words)
+
+
+@lru_cache(maxsize=1)
+def shipped_rates() -> WordRates:
+    """The rates shipped in rag/answerers/models/ (read on first use)."""
+    try:
+        data = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+        counts = {w: (int(f), int(a)) for w, (f, a) in data["words"].items()}
+        prior = float(data["prior"])
+    except FileNotFoundError as exc:
+        raise ConfigError(f"找不到詞權重檔：{WEIGHTS_PATH}。 Word weight file missing: "
+                          f"{WEIGHTS_PATH}; reinstall the package or rebuild it with "
+                          "`python -m train.word_weights`.") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"詞權重檔損壞：{WEIGHTS_PATH}（{exc}）。 Word weight file "
+                          f"{WEIGHTS_PATH} is damaged; rebuild it with "
+                          "`python -m train.word_weights`.") from exc
+    if not 0.0 < prior <= 1.0:
+        raise ConfigError(f"詞權重檔的 prior 必須在 (0, 1]：{prior}。 The prior in {WEIGHTS_PATH} "
+                          "must lie in (0, 1]; rebuild it with `python -m train.word_weights`.")
+    return WordRates(counts, prior)
