@@ -44,13 +44,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.answerers import Answerer
+from rag.answerers.evidence import Candidate
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.learned import LearnedAnswerer
 from rag.answerers.question import Query, analyse, keywords
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.lang import Lang
-from rag.text import fold
+from rag.schema import Passage
+from rag.text import Span, fold
 from train.build import ambiguous
 from train.data import SEED, load, split_of
 from train.negatives import negative_asks, swaps_for
@@ -105,6 +107,14 @@ class NoWordWeights(ExtractiveAnswerer):
         return replace(ExtractiveAnswerer.query(question, lang), weights=())
 
 
+class NoSecondOpinion(ExtractiveAnswerer):
+    """The shipped answerer quoting only its own choice, not the learned selector's too."""
+
+    def second_opinion(self, question: str, passages: Sequence[Passage], lang: Lang | None,
+                       chosen: Sequence[Candidate]) -> tuple[int, Span] | None:
+        return None
+
+
 Variant = Callable[[Settings, "Embedder"], Answerer]
 VARIANTS: dict[str, Variant] = {
     "shipped": ExtractiveAnswerer.from_settings,
@@ -113,6 +123,7 @@ VARIANTS: dict[str, Variant] = {
     "no-categories": NoCategories.from_settings,
     "no-whole-parts": NoWholeParts.from_settings,
     "no-word-weights": NoWordWeights.from_settings,
+    "no-second-opinion": NoSecondOpinion.from_settings,
     "learned": LearnedAnswerer.from_settings,
 }
 
