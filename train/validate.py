@@ -31,6 +31,10 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
   removed refused 0.890 -> 0.892, swapped refused 0.594 -> 0.578 (as keywords: 0.734 / 0.654
   / 0.880 / 0.623 -> 0.758 / 0.678 / 0.873 / 0.615).
 
+- `no-second-opinion`: without the learned selector's best sentence quoted beside an answer.
+  Measured 2026-11-29, `--limit 250`: holds gold 0.662 -> 0.688; answered, removed and
+  swapped refused unchanged (refusals are the extractive answerer's alone).
+
 `--keywords` asks every question (and its negatives) as its keywords, the way users type a
 search (林欽榮 檳城 行政 議員 交流). Measured 2026-11-29, `shipped --limit 250`: answered 0.718 ->
 0.724, holds gold 0.650 -> 0.642, removed refused 0.871 -> 0.859, swapped refused 0.549 ->

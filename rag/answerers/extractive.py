@@ -111,7 +111,8 @@ def support(c: Candidate) -> float:
 
 class ExtractiveAnswerer(OfflineAnswerer):
     """Quotes the best-supported sentences of the shown passages, or refuses when the
-    support is weak, the question's words are missing or the asked unit never appears."""
+    support is weak, the question's words are missing or the asked unit never appears. When
+    it answers, the learned selector's best sentence is quoted too if the answer misses it."""
 
     name: ClassVar[str] = "extractive"
     label = LABEL
@@ -236,7 +237,8 @@ class ExtractiveAnswerer(OfflineAnswerer):
     def query(question: str, lang: Lang | None = None) -> Query:
         """The question as evidence reads it: 詞林 synonyms for its words, the country check,
         the question's numbers next to the answer, a keyword query's category nouns, a
-        missing word's parts standing for it only when all its pieces are shown."""
+        missing word's parts standing for it only when all its pieces are shown, and each
+        word weighed by how often answers repeat it (word_weights.py)."""
         query = keyword_categories(widen(analyse(question, lang)))
         return replace(query, numbers_nearby=True, whole_parts=WHOLE_PARTS,
                        weights=shipped_rates().weights(query.words) if WORD_WEIGHTS else ())
