@@ -35,9 +35,6 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
   Measured 2026-11-29, `--limit 250`: holds gold 0.662 -> 0.688; answered, removed and
   swapped refused unchanged (refusals are the extractive answerer's alone).
 
-- `no-rescue`: refusals never overruled by the learned answerability model. Measured
-  2026-11-29, `--limit 250`: see RESCUE_MIN in rag/answerers/extractive.py.
-
 `--keywords` asks every question (and its negatives) as its keywords, the way users type a
 search (林欽榮 檳城 行政 議員 交流). Measured 2026-11-29, `shipped --limit 250`: answered 0.718 ->
 0.724, holds gold 0.650 -> 0.642, removed refused 0.871 -> 0.859, swapped refused 0.549 ->
@@ -122,14 +119,6 @@ class NoSecondOpinion(ExtractiveAnswerer):
         return None
 
 
-class NoRescue(ExtractiveAnswerer):
-    """The shipped answerer whose refusals the learned answerability model never overrules."""
-
-    def rescue(self, question: str, passages: Sequence[Passage], lang: Lang | None
-               ) -> tuple[int, Span] | None:
-        return None
-
-
 Variant = Callable[[Settings, "Embedder"], Answerer]
 VARIANTS: dict[str, Variant] = {
     "shipped": ExtractiveAnswerer.from_settings,
@@ -139,7 +128,6 @@ VARIANTS: dict[str, Variant] = {
     "no-whole-parts": NoWholeParts.from_settings,
     "no-word-weights": NoWordWeights.from_settings,
     "no-second-opinion": NoSecondOpinion.from_settings,
-    "no-rescue": NoRescue.from_settings,
     "learned": LearnedAnswerer.from_settings,
 }
 

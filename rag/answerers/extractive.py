@@ -88,13 +88,6 @@ WORD_WEIGHTS = True
 # holds gold 0.662 -> 0.688, removed / swapped refused unchanged (0.892 / 0.578); in place of
 # the best quote instead of after it: 0.684, and a gold tune answer lost.
 SECOND_OPINION = True
-# When it refuses, the same selector's answerability model may overrule it: at or above this
-# P(answer) its best sentence is quoted. DRCD + CMRC validation (500 asked; train.validate
-# no-rescue shipped): at 0.95, 12 refused questions answered, all holding gold, and no negative
-# answered; at 0.9, 32 right and 2 wrong for 4 negatives, but the gold tune half as keywords
-# answered an unanswerable question and 4 more absent-news questions were answered, so 0.95.
-# The model's own threshold (0.47) answers far too much reworded news (docs/answerer.md).
-RESCUE_MIN = 0.95
 COSINE_MAX = 1.0 + 1e-6  # normalised vectors; the margin covers float rounding
 
 
@@ -119,9 +112,7 @@ def support(c: Candidate) -> float:
 class ExtractiveAnswerer(OfflineAnswerer):
     """Quotes the best-supported sentences of the shown passages, or refuses when the
     support is weak, the question's words are missing or the asked unit never appears. When
-    it answers, the learned selector's best sentence is quoted too if the answer misses it;
-    when it refuses, that sentence is quoted if the learned answerability model is all but
-    sure of it."""
+    it answers, the learned selector's best sentence is quoted too if the answer misses it."""
 
     name: ClassVar[str] = "extractive"
     label = LABEL
@@ -140,13 +131,7 @@ class ExtractiveAnswerer(OfflineAnswerer):
 
     def draft(self, question: str, passages: Sequence[Passage], lang: Lang) -> Draft:
         chosen = self.select(question, passages, lang)
-        if chosen:
-            extra = self.second_opinion(question, passages, lang, chosen)
-            quotes = [(c.n, c.span) for c in chosen] + ([extra] if extra is not None else [])
-        else:
-            sure = self.rescue(question, passages, lang)
-            quotes = [sure] if sure is not None else []
-        if not quotes:
+        if not chosen:
             return Draft(refusal(lang), refused=True)
         parts = []
         lead = self.lead(analyse(question, lang), chosen) \
@@ -155,7 +140,9 @@ class ExtractiveAnswerer(OfflineAnswerer):
             text, n = lead
             parts.append(f"{annotate_relative_dates(text, passages[n - 1].date)}[{n}]"
                          + ("." if lang == "en" else "。"))
-        for n, span in quotes:
+        quotes = [(c.n, c.span) for c in chosen]
+        extra = self.second_opinion(question, passages, lang, chosen)
+        for n, span in quotes + ([extra] if extra is not None else []):
             parts.append(f"{annotate_relative_dates(span.text, passages[n - 1].date)}[{n}]")
         body = "".join(parts) if lang != "en" else " ".join(parts)
         if lang == "zh-Hans":
@@ -186,15 +173,6 @@ class ExtractiveAnswerer(OfflineAnswerer):
             return None
         n, span = reading.units[reading.best]
         return None if _quoted(n, span, chosen, passages) else (n, span)
-
-    def rescue(self, question: str, passages: Sequence[Passage], lang: Lang | None
-               ) -> tuple[int, Span] | None:
-        """The learned selector's best sentence when its answerability model is all but sure
-        (P(answer) >= RESCUE_MIN) though the extractive checks refused; else None."""
-        reading = self.second.read(analyse(question, lang), passages)
-        if reading.best is None or reading.p_answer < RESCUE_MIN:
-            return None
-        return reading.units[reading.best]
 
     @property
     def spanner(self) -> models.Model:
