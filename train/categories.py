@@ -11,18 +11,15 @@ keyword query's category is recognised by data, not by a hand list (docs/answere
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag.answerers.categories import CATEGORIES_PATH
 from rag.answerers.question import analyse
-from rag.config import Settings
-from rag.errors import RagError
 from train.data import SEED, by_split, load
+from train.tables import table_main
 
 # 5 and 10 gave the same figures on the gold tune half asked as keywords (docs/answerer.md);
 # 5 keeps more nouns (75 against 27) for questions the tune half does not ask.
@@ -63,20 +60,8 @@ def write(content: dict[str, Any], out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--min-articles", type=int, default=MIN_ARTICLES)
-    parser.add_argument("--out", type=Path, default=CATEGORIES_PATH)
-    args = parser.parse_args(argv)
-    if args.min_articles < 1:
-        parser.error("--min-articles 至少為 1 must be at least 1")
-    try:
-        content = build(Settings.from_env().benchmarks_dir, min_articles=args.min_articles)
-    except RagError as exc:  # a missing benchmark file says which and how to point at it
-        print(exc, file=sys.stderr)
-        return 2
-    write(content, args.out)
-    print(f"{len(content['words'])} category nouns -> {args.out}")
-    return 0
+    return table_main(argv, __doc__, MIN_ARTICLES, CATEGORIES_PATH, build, write,
+                      lambda c: f"{len(c['words'])} category nouns")
 
 
 if __name__ == "__main__":

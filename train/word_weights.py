@@ -13,9 +13,7 @@ answerer scales each word's IDF by its smoothed rate (rag/answerers/word_weights
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,9 @@ from typing import Any
 from rag.answerers.evidence import presence
 from rag.answerers.question import analyse
 from rag.answerers.word_weights import WEIGHTS_PATH
-from rag.config import Settings
-from rag.errors import RagError
 from rag.text import fold
 from train.data import SEED, by_split, load
+from train.tables import table_main
 
 MIN_ARTICLES = 5  # as for the category nouns: a rate from fewer articles is one article's style
 DATASETS = ("drcd", "cmrc")
@@ -80,20 +77,8 @@ def write(content: dict[str, Any], out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--min-articles", type=int, default=MIN_ARTICLES)
-    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
-    args = parser.parse_args(argv)
-    if args.min_articles < 1:
-        parser.error("--min-articles 至少為 1 must be at least 1")
-    try:
-        content = build(Settings.from_env().benchmarks_dir, min_articles=args.min_articles)
-    except RagError as exc:  # a missing benchmark file says which and how to point at it
-        print(exc, file=sys.stderr)
-        return 2
-    write(content, args.out)
-    print(f"{len(content['words'])} words, prior {content['prior']} -> {args.out}")
-    return 0
+    return table_main(argv, __doc__, MIN_ARTICLES, WEIGHTS_PATH, build, write,
+                      lambda c: f"{len(c['words'])} words, prior {c['prior']}")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,13 @@ does. The nouns come from training questions (train/categories.py)."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from rag.answerers.model import read_shipped
 from rag.answerers.question import Query
-from rag.errors import ConfigError
 from rag.text import fold
 
 CATEGORIES_PATH = Path(__file__).parent / "models" / "categories.json"
@@ -22,16 +21,8 @@ _ASKING = re.compile(r"[哪几谁何怎]|什么|甚么|多[少久长大高远重
 @lru_cache(maxsize=1)
 def category_nouns() -> frozenset[str]:
     """The shipped nouns (folded, Simplified), read on first use."""
-    try:
-        return frozenset(json.loads(CATEGORIES_PATH.read_text(encoding="utf-8"))["words"])
-    except FileNotFoundError as exc:
-        raise ConfigError(f"找不到類別名詞檔：{CATEGORIES_PATH}。 Category file missing: "
-                          f"{CATEGORIES_PATH}; reinstall the package or rebuild it with "
-                          "`python -m train.categories`.") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"類別名詞檔損壞：{CATEGORIES_PATH}（{exc}）。 Category file "
-                          f"{CATEGORIES_PATH} is damaged; rebuild it with "
-                          "`python -m train.categories`.") from exc
+    return read_shipped(CATEGORIES_PATH, lambda data: frozenset(data["words"]),
+                        ("類別名詞檔", "Category file"), "python -m train.categories")
 
 
 def keyword_categories(query: Query, nouns: frozenset[str] | None = None) -> Query:

@@ -4,17 +4,18 @@ as JSON (no pickle, nothing executed on load) and evaluated with numpy."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from rag.errors import ConfigError
 
 MODELS_DIR = Path(__file__).parent / "models"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +106,22 @@ def load(name: str, folder: Path = MODELS_DIR) -> Model:
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"模型檔損壞：{path}（{exc}）。 Model file {path} is damaged; "
                           "rebuild it with `python -m train`.") from exc
+
+
+def read_shipped(path: Path, parse: Callable[[Any], T], what: tuple[str, str],
+                 rebuild: str) -> T:
+    """`parse` of a JSON file shipped in rag/answerers/models/; a missing or damaged file
+    raises a ConfigError that names it (`what`: Chinese, English) and the command that
+    rebuilds it."""
+    zh, en = what
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"找不到{zh}：{path}。 {en} missing: {path}; reinstall the package "
+                          f"or rebuild it with `{rebuild}`.") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{zh}損壞：{path}（{exc}）。 {en} {path} is damaged; rebuild it "
+                          f"with `{rebuild}`.") from exc
 
 
 def _tree_arrays(trees: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:

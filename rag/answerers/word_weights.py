@@ -3,12 +3,13 @@ the paragraph that answers them (多久, 原因, 這個 seldom; names and topics
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from rag.answerers.model import read_shipped
 from rag.errors import ConfigError
 
 WEIGHTS_PATH = Path(__file__).parent / "models" / "word_weights.json"
@@ -44,19 +45,15 @@ class WordRates:
 @lru_cache(maxsize=1)
 def shipped_rates() -> WordRates:
     """The rates shipped in rag/answerers/models/ (read on first use)."""
-    try:
-        data = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
-        counts = {w: (int(f), int(a)) for w, (f, a) in data["words"].items()}
-        prior = float(data["prior"])
-    except FileNotFoundError as exc:
-        raise ConfigError(f"找不到詞權重檔：{WEIGHTS_PATH}。 Word weight file missing: "
-                          f"{WEIGHTS_PATH}; reinstall the package or rebuild it with "
-                          "`python -m train.word_weights`.") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"詞權重檔損壞：{WEIGHTS_PATH}（{exc}）。 Word weight file "
-                          f"{WEIGHTS_PATH} is damaged; rebuild it with "
-                          "`python -m train.word_weights`.") from exc
+    rates = read_shipped(WEIGHTS_PATH, _rates, ("詞權重檔", "Word weight file"),
+                         "python -m train.word_weights")
+    prior = rates.prior
     if not 0.0 < prior <= 1.0:
         raise ConfigError(f"詞權重檔的 prior 必須在 (0, 1]：{prior}。 The prior in {WEIGHTS_PATH} "
                           "must lie in (0, 1]; rebuild it with `python -m train.word_weights`.")
-    return WordRates(counts, prior)
+    return rates
+
+
+def _rates(data: Any) -> WordRates:
+    return WordRates({w: (int(f), int(a)) for w, (f, a) in data["words"].items()},
+                     float(data["prior"]))
