@@ -97,15 +97,8 @@ def save(model: Model, path: Path) -> None:
 @lru_cache(maxsize=8)
 def load(name: str, folder: Path = MODELS_DIR) -> Model:
     """A shipped model by name (`models/<name>.json`), read once per process."""
-    path = folder / f"{name}.json"
-    try:
-        return from_json(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"找不到模型檔：{path}。 Model file missing: {path}; reinstall the "
-                          "package or run `python -m train` to rebuild it.") from exc
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(f"模型檔損壞：{path}（{exc}）。 Model file {path} is damaged; "
-                          "rebuild it with `python -m train`.") from exc
+    return read_shipped(folder / f"{name}.json", from_json, ("模型檔", "Model file"),
+                        "python -m train")
 
 
 def read_shipped(path: Path, parse: Callable[[Any], T], what: tuple[str, str],
