@@ -18,9 +18,11 @@ MAX_SENSES = 16  # an English word with more translations than this says little 
 _SKIP = re.compile(r"^(?:variant of|old variant|see |cl:|surname |abbr\.|used in|also written"
                    r"|erhua|japanese|korean|pr\.)", re.I)
 _LINE = re.compile(r"^(\S+) (\S+) \[[^]]*\] /(.*)/\s*$")
+# Question words ask and name nothing: "Whose" at the head of a question was kept as an unknown
+# capitalised word (a name to find) and so counted as missing from every article.
 EN_STOP = frozenset(
-    "the a an of in on at to for and or is are was were be been did does do what who whom when "
-    "where which why how many much with by from as that this it its about has have had "
+    "the a an of in on at to for and or is are was were be been did does do what who whom whose "
+    "when where which why how many much with by from as that this it its about has have had "
     "according articles article their they he she his her into than then there these those".split())
 
 

@@ -111,6 +111,14 @@ def test_read_english_keeps_content_words_phrases_and_names() -> None:
     assert chinese_terms("the of and") == "" and read_english("") == []
 
 
+def test_whose_asks_for_someone_and_names_nothing() -> None:
+    # "Whose" heads the question capitalised: it was kept as an unknown name to find, so it
+    # counted as a word missing from every article.
+    assert "whose" not in {g.word for g in read_english("Whose keynote did the mayor hear?")}
+    assert "person" in analyse("Whose keynote did the mayor hear?").kinds
+    assert "person" in analyse("To whom did the county give the award?").kinds
+
+
 def test_english_query_keeps_names_and_their_senses() -> None:
     q = analyse("How much did Supermicro pledge to invest in Kaohsiung?")
     assert q.english and q.names == ("kaohsiung",)  # CC-CEDICT knows Kaohsiung as a name

@@ -16,7 +16,7 @@ from rag.text import both_scripts, fold
 # question's 谁, 几, 什么时候, 哪国 named no kind (CMRC 2018 dev: 698 of 3,219 questions had a
 # kind, 1,284 with both scripts).
 _CUE_SOURCES: dict[str, tuple[str, str]] = {
-    "person": (r"誰|哪位|哪一位|何人|\bwho\b",
+    "person": (r"誰|哪位|哪一位|何人|\bwho(?:se|m)?\b",
                r"市長|副市長|處長|局長|郡長|董事長|執行長|總裁|議員|參事|主管|主任|教授|大使"
                r"|理事長|創辦人|部長|代表|[A-Z][a-z]+ [A-Z]"),
     "date": (r"何時|什麼時候|哪一天|哪天|幾月|幾號|哪一年|哪年|日期|\bwhen\b|what date|what year",
