@@ -186,3 +186,25 @@ def test_an_english_answer_opens_with_its_lead_in_then_the_short_answer() -> Non
     text = "鐵路連接兩座城市。鐵路全長85公里，沿線設有十個車站。"
     ok = Sure().draft("鐵路全長多少公里？", [passage(text)], "en")
     assert ok.text.startswith("According to the articles (quoted in Chinese): 85公里[1]. 鐵路全長")
+
+
+def test_an_asked_country_is_held_by_a_sentence_naming_one() -> None:
+    # 哪個國家's 國家 is answered by a country's name, which no sentence calls 國家: counted as
+    # a word every sentence lacks, it left the answering sentence a quarter of the question.
+    passages = [passage("萊比錫作為德國的重要城市，工業發達。萊比錫舉辦了夏季音樂節。")]
+    question = "萊比錫位在哪個國家？"
+    query = ExtractiveAnswerer.query(question)
+    assert query.country_instances
+    units = sentence_units(passages)
+    own = [c.own for c in gather(query, passages, units, [0.0] * len(units)).candidates]
+    assert own[0] == 1.0 and own[1] < 0.5
+    plain = [c.own for c in gather(analyse(question), passages, units, [0.0] * len(units))
+             .candidates]
+    assert plain[0] < 0.5  # without the flag (the learned models' features): as before
+    chosen = ExtractiveAnswerer().select(question, passages)
+    assert chosen and "德國" in chosen[0].span.text
+    # a text that says 國家 keeps the word's ordinary meaning
+    said = [passage("萊比錫是國家級城市。萊比錫作為德國的重要城市，工業發達。")]
+    units = sentence_units(said)
+    own = [c.own for c in gather(query, said, units, [0.0] * len(units)).candidates]
+    assert own[0] == 1.0 and own[1] < 1.0

@@ -88,6 +88,9 @@ WORD_WEIGHTS = True
 # holds gold 0.662 -> 0.688, removed / swapped refused unchanged (0.892 / 0.578); in place of
 # the best quote instead of after it: 0.684, and a gold tune answer lost.
 SECOND_OPINION = True
+# An asked 國家 that no shown passage says counts as present in a sentence naming a country
+# (evidence.COUNTRY_FORM, where the figures are).
+COUNTRY_INSTANCES = True
 COSINE_MAX = 1.0 + 1e-6  # normalised vectors; the margin covers float rounding
 
 
@@ -237,11 +240,13 @@ class ExtractiveAnswerer(OfflineAnswerer):
     def query(question: str, lang: Lang | None = None) -> Query:
         """The question as evidence reads it: 詞林 synonyms for its words, the country check,
         the question's numbers next to the answer, a keyword query's category nouns, a
-        missing word's parts standing for it only when all its pieces are shown, and each
-        word weighed by how often answers repeat it (word_weights.py)."""
+        missing word's parts standing for it only when all its pieces are shown, each word
+        weighed by how often answers repeat it (word_weights.py), and an asked 國家 held by
+        a sentence that names a country."""
         query = keyword_categories(widen(analyse(question, lang)))
         return replace(query, numbers_nearby=True, whole_parts=WHOLE_PARTS,
-                       weights=shipped_rates().weights(query.words) if WORD_WEIGHTS else ())
+                       weights=shipped_rates().weights(query.words) if WORD_WEIGHTS else (),
+                       country_instances=COUNTRY_INSTANCES)
 
     def _with_similarities(self, question: str, evidence: Evidence) -> Evidence:
         """The evidence with the question-sentence similarity of every sentence that could

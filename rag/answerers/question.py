@@ -89,6 +89,9 @@ class Query:
     # missing share (rag/answerers/word_weights.py: an answer seldom repeats 多久 or 原因);
     # () = every word fully.
     weights: tuple[float, ...] = ()
+    # The extractive answerer's too: an asked 國家 that no shown passage says is present in a
+    # text naming a country (evidence.COUNTRY_FORM).
+    country_instances: bool = False
 
     @property
     def numbers(self) -> tuple[str, ...]:
