@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from rag.answerers.evidence import coverage, gather, presence, resolve, sentence_units
+from rag.answerers.evidence import (
+    completion,
+    coverage,
+    gather,
+    presence,
+    resolve,
+    sentence_units,
+)
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.question import analyse, new_name, split_parts
 from rag.lexicon import chinese_terms, read_english, senses
@@ -208,3 +215,18 @@ def test_an_asked_country_is_held_by_a_sentence_naming_one() -> None:
     units = sentence_units(said)
     own = [c.own for c in gather(query, said, units, [0.0] * len(units)).candidates]
     assert own[0] == 1.0 and own[1] < 1.0
+
+
+def test_the_neighbour_holding_the_question_s_verb_completes_the_answer() -> None:
+    # A news page cuts the sentence: where the band went is in one, what it joined in the next.
+    passages = [passage("早在去年五月，巴赫樂團全體團員便搭機前往維也納。"
+                        "參與國際音樂節的開幕演出，獲得好評。樂團成員共有四十人。")]
+    question = "巴赫樂團去年五月去維也納參與了什麼？"
+    query = ExtractiveAnswerer.query(question)
+    candidates = gather(query, passages, sentence_units(passages), [0.0] * 3).candidates
+    assert candidates[0].near - candidates[0].own >= 0.1
+    assert completion(candidates, 0, query) is None  # the older rules see nothing missing
+    assert completion(candidates, 0, query, lacking=0.1) is candidates[1]
+    assert completion(candidates, 0, query, lacking=0.9) is None
+    quoted = [c.span.text for c in ExtractiveAnswerer().select(question, passages)]
+    assert any("國際音樂節" in q for q in quoted) and any("維也納" in q for q in quoted)

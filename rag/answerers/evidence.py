@@ -243,10 +243,13 @@ def _idf(groups: Sequence[Group], sentences: Sequence[str]) -> dict[Group, float
 NOVELTY_MIN = 0.35  # a sentence that mostly repeats the question needs its neighbour
 
 
-def completion(candidates: Sequence[Candidate], i: int, query: Query) -> Candidate | None:
+def completion(candidates: Sequence[Candidate], i: int, query: Query,
+               lacking: float | None = None) -> Candidate | None:
     """The neighbour (same passage) that completes sentence i, or None. News pages cut
     sentences short ("由市府推動的「燈塔計畫」。" / "…榮獲「2026智慧城市創新應用獎」。"), so the
-    answer often sits next to the sentence that matches the question best."""
+    answer often sits next to the sentence that matches the question best. With `lacking`,
+    also the neighbour holding most of the question when the sentence with its neighbours
+    covers that much more of it than the sentence alone (the question's verb is next door)."""
     best = candidates[i]
     around = [c for c in (candidates[i - 1] if i > 0 else None,
                           candidates[i + 1] if i + 1 < len(candidates) else None)
@@ -264,6 +267,8 @@ def completion(candidates: Sequence[Candidate], i: int, query: Query) -> Candida
             return named[0]
     if novelty(text, query.text) < NOVELTY_MIN:
         return around[-1]
+    if lacking is not None and best.near - best.own >= lacking:
+        return max(around, key=lambda c: c.own)
     return None
 
 
