@@ -230,3 +230,12 @@ def test_the_neighbour_holding_the_question_s_verb_completes_the_answer() -> Non
     assert completion(candidates, 0, query, lacking=0.9) is None
     quoted = [c.span.text for c in ExtractiveAnswerer().select(question, passages)]
     assert any("國際音樂節" in q for q in quoted) and any("維也納" in q for q in quoted)
+
+
+def test_the_validation_variants_turn_off_only_their_own_rule() -> None:
+    from train.validate import NoCountryInstances, NoLacking
+
+    question = "萊比錫位在哪個國家？"
+    assert not NoCountryInstances.query(question).country_instances
+    assert NoCountryInstances.query(question).words == ExtractiveAnswerer.query(question).words
+    assert NoLacking.lacking is None and ExtractiveAnswerer.lacking is not None

@@ -35,6 +35,13 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
   Measured 2026-11-29, `--limit 250`: holds gold 0.662 -> 0.688; answered, removed and
   swapped refused unchanged (refusals are the extractive answerer's alone).
 
+- `no-country-instances`: an asked 國家 counted as a word only, as before stop 27. Measured
+  2026-11-29, `--limit 250`: answered and holds gold 0.722 / 0.688 and removed refused 0.892
+  either way, swapped refused 0.578 -> 0.574 (as keywords: holds 0.692 -> 0.694, swapped
+  0.615 -> 0.611); what it is for is news (docs/answerer.md, stop 27).
+- `no-lacking`: without the best sentence's neighbour that holds the question words it lacks.
+  Measured 2026-11-29, `--limit 250`: holds gold 344 -> 345 of 500; refusals unchanged.
+
 `--keywords` asks every question (and its negatives) as its keywords, the way users type a
 search (林欽榮 檳城 行政 議員 交流). Measured 2026-11-29, `shipped --limit 250`: answered 0.718 ->
 0.724, holds gold 0.650 -> 0.642, removed refused 0.871 -> 0.859, swapped refused 0.549 ->
@@ -119,6 +126,20 @@ class NoSecondOpinion(ExtractiveAnswerer):
         return None
 
 
+class NoCountryInstances(ExtractiveAnswerer):
+    """The shipped answerer with an asked 國家 counted as a word, never through a country."""
+
+    @staticmethod
+    def query(question: str, lang: Lang | None = None) -> Query:
+        return replace(ExtractiveAnswerer.query(question, lang), country_instances=False)
+
+
+class NoLacking(ExtractiveAnswerer):
+    """The shipped answerer without the neighbour that holds the question words it lacks."""
+
+    lacking = None
+
+
 Variant = Callable[[Settings, "Embedder"], Answerer]
 VARIANTS: dict[str, Variant] = {
     "shipped": ExtractiveAnswerer.from_settings,
@@ -128,6 +149,8 @@ VARIANTS: dict[str, Variant] = {
     "no-whole-parts": NoWholeParts.from_settings,
     "no-word-weights": NoWordWeights.from_settings,
     "no-second-opinion": NoSecondOpinion.from_settings,
+    "no-country-instances": NoCountryInstances.from_settings,
+    "no-lacking": NoLacking.from_settings,
     "learned": LearnedAnswerer.from_settings,
 }
 

@@ -128,6 +128,7 @@ class ExtractiveAnswerer(OfflineAnswerer):
 
     name: ClassVar[str] = "extractive"
     label = LABEL
+    lacking: ClassVar[float | None] = LACKING  # evidence.completion's "question words next door"
 
     def __init__(self, embedder: Embedder | None = None, threshold: float = 0.4,
                  max_sentences: int = 2) -> None:
@@ -226,7 +227,7 @@ class ExtractiveAnswerer(OfflineAnswerer):
             limit += 1
         chosen = [best]
         index = next(i for i, c in enumerate(evidence.candidates) if c is best)
-        neighbour = completion(evidence.candidates, index, query, LACKING)
+        neighbour = completion(evidence.candidates, index, query, self.lacking)
         if neighbour is not None and not _repeats(neighbour, chosen, passages):
             chosen = sorted([best, neighbour], key=lambda c: c.span.start)
             limit += 1
