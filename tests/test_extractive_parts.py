@@ -215,6 +215,9 @@ def test_an_asked_country_is_held_by_a_sentence_naming_one() -> None:
     units = sentence_units(said)
     own = [c.own for c in gather(query, said, units, [0.0] * len(units)).candidates]
     assert own[0] == 1.0 and own[1] < 1.0
+    # a question that asks only "which country" is about nothing: any country would answer it
+    for bare in ("哪個國家？", "國家"):
+        assert not ExtractiveAnswerer().select(bare, passages)
 
 
 def test_the_neighbour_holding_the_question_s_verb_completes_the_answer() -> None:
