@@ -76,6 +76,19 @@ def test_date_question_with_zai_na_is_not_a_place_question() -> None:
     assert analyse("是在哪一天簽署的？").kinds == ("date",)
 
 
+@pytest.mark.parametrize("question", ["巴赫精通哪幾種語言？", "巴赫精通哪几种语言？"])
+def test_na_ji_asks_which_ones_not_how_many(question: str) -> None:
+    """哪幾 is a list: read as 幾 it asked for a number (哪幾家: a number of 家), and a
+    sentence listing the languages was refused for lacking one."""
+    q = analyse(question)
+    assert q.kinds == ("list",) and q.units == ()
+    text = "巴赫精通德語、法語和拉丁語。他曾在萊比錫任教。"
+    chosen = ExtractiveAnswerer().select(question, [passage(text)])
+    assert chosen and "拉丁語" in chosen[0].span.text
+    assert analyse("巴赫有幾位老師？").units == ("位",)  # 幾 alone still asks a count
+    assert analyse("巴赫去過哪幾家教堂？").units == ()
+
+
 def test_new_name_finds_a_person_the_question_does_not_name() -> None:
     q = analyse("歐盟IURC代表團是由誰親自率領？")
     assert new_name("此次訪團由主管 Andreas Röttger 親自率領。", q)

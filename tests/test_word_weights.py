@@ -31,7 +31,7 @@ def passage(text: str) -> Passage:
 class Unweighted(ExtractiveAnswerer):
     @staticmethod
     def query(question: str, lang: Lang | None = None) -> Query:
-        return replace(ExtractiveAnswerer.query(question, lang), weights=())
+        return replace(ExtractiveAnswerer.query(question, lang), weights=(), missing_weights=())
 
 
 def test_counts_say_how_often_the_answering_paragraph_holds_each_word() -> None:
@@ -104,3 +104,46 @@ def test_a_question_framed_by_a_seldom_repeated_word_is_answered() -> None:
 def test_a_missing_name_still_refuses() -> None:
     """A name no passage has counts fully: the weights do not open the bound for it."""
     assert ExtractiveAnswerer().select("莫札特的作品主要因為什麼聞名？", [passage(BACH)]) == []
+
+
+# Six sentences, so that one absent word is no longer most of a short question's weight.
+BACH_LIFE = BACH + "他一生創作了一千多首作品。他的兒子們也成為音樂家。後世尊稱他為音樂之父。"
+
+
+class MissingUnweighted(ExtractiveAnswerer):
+    @staticmethod
+    def query(question: str, lang: Lang | None = None) -> Query:
+        return replace(ExtractiveAnswerer.query(question, lang), missing_weights=())
+
+
+def test_a_missing_word_weighs_by_how_often_answering_paragraphs_lack_it() -> None:
+    rates = WordRates({"原因": (0, 40), "莱比锡": (30, 30)}, prior=0.85,
+                      tags={"v": (70, 100), "n": (95, 100)})
+    assert rates.missing_weight("莱比锡") == 1.0  # found more often than words are: capped
+    assert rates.missing_weight("原因") < 0.3  # absent from most answering paragraphs
+    # unlisted words fall back to their part of speech: a verb is lacked 30% of the time
+    assert rates.missing_weight("打算") == pytest.approx(
+        0.15 / (1 - (70 + 15 * 0.85) / (100 + 15)))
+    assert rates.missing_weight("人口") == 1.0  # a noun: its absence says the most
+    assert WordRates({}, prior=0.85).missing_weight("打算") == pytest.approx(1.0)  # no tags
+
+
+def test_the_shipped_parts_of_speech_say_verbs_and_adverbs_are_lacked_more_than_nouns() -> None:
+    rates = shipped_rates()
+    assert rates.tags, "rebuild with `python -m train.word_weights`"
+    assert rates.missing_weight("一共") < rates.missing_weight("打算") < 1.0
+    assert rates.missing_weight("人口") == 1.0
+
+
+def test_a_framing_verb_the_article_words_otherwise_no_longer_refuses() -> None:
+    """打算 is absent (the text says 移居, not what was planned): with the missing share
+    weighed by how much an absent verb says, the date is answered."""
+    question = "巴赫是哪一年打算移居萊比錫的？"
+    assert MissingUnweighted().select(question, [passage(BACH_LIFE)]) == []
+    chosen = ExtractiveAnswerer().select(question, [passage(BACH_LIFE)])
+    assert chosen and "1723年" in chosen[0].span.text
+
+
+def test_a_missing_noun_still_refuses() -> None:
+    """The salary is what is asked and no passage says it: a noun's absence counts fully."""
+    assert ExtractiveAnswerer().select("巴赫在萊比錫的薪水有多少？", [passage(BACH_LIFE)]) == []

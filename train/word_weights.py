@@ -9,7 +9,9 @@ paragraph for under half the training questions that use them (all words: 85%), 
 word missing made DRCD / CMRC questions refused though their answer was shown. This counts,
 for every content word (not a category noun) of a training question, whether the answering
 paragraph holds it whole, keeping words asked in at least `--min-articles` articles; the
-answerer scales each word's IDF by its smoothed rate (rag/answerers/word_weights.py)."""
+answerer scales each word's IDF by its smoothed rate (rag/answerers/word_weights.py). The
+other words' counts are summed per part of speech (`tags`): an unlisted word's rate in the
+missing-words share falls back to its part of speech's."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answerers.evidence import presence
-from rag.answerers.question import analyse
+from rag.answerers.question import analyse, word_tag
 from rag.answerers.word_weights import WEIGHTS_PATH
 from rag.text import fold
 from train.data import SEED, by_split, load
@@ -50,6 +52,17 @@ def word_counts(pairs: Iterable[tuple[str, str, str]]) -> tuple[dict[str, list[i
     return counts, found_all, asked_all
 
 
+def tag_counts(counts: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Per part-of-speech flag (question.word_tag), [found, asked] summed over `counts`' words:
+    the rates an unlisted word falls back to."""
+    tags: dict[str, list[int]] = {}
+    for word, (found, asked, *_) in counts.items():
+        row = tags.setdefault(word_tag(word), [0, 0])
+        row[0] += found
+        row[1] += asked
+    return dict(sorted(tags.items()))
+
+
 def build(benchmarks_dir: Path, datasets: Sequence[str] = DATASETS, seed: int = SEED,
           min_articles: int = MIN_ARTICLES) -> dict[str, Any]:
     """The file's content: the kept words' counts, the prior rate and how they were made."""
@@ -61,6 +74,7 @@ def build(benchmarks_dir: Path, datasets: Sequence[str] = DATASETS, seed: int = 
     counts, found, asked = word_counts(triples)
     kept = {w: row[:2] for w, row in sorted(counts.items()) if row[2] >= min_articles}
     return {"prior": round(found / max(asked, 1), 4), "words": kept,
+            "tags": tag_counts({w: row for w, row in counts.items() if w not in kept}),
             "record": {"datasets": list(datasets), "split": "train", "seed": seed,
                        "questions": len(triples), "words_asked": asked,
                        "min_articles": min_articles}}

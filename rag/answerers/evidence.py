@@ -105,9 +105,13 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
     contexts = {n: folded[p.article_id] for n, p in enumerate(passages, start=1)}
     shown = " ".join(contexts.values())
     groups = _groups(query, shown)
-    idf = _idf(groups, sentences)
+    raw_idf = _idf(groups, sentences)
+    idf = raw_idf
     if query.weights:  # a word the answering text seldom repeats (多久, 原因) counts less
-        idf = {g: idf[g] * w for g, w in zip(groups, query.weights, strict=True)}
+        idf = {g: raw_idf[g] * w for g, w in zip(groups, query.weights, strict=True)}
+    lacked = idf  # and in the missing share, a word whose absence says little (打算, 一共)
+    if query.missing_weights:
+        lacked = {g: raw_idf[g] * w for g, w in zip(groups, query.missing_weights, strict=True)}
     needed = [g for g, asked in zip(groups, query.words, strict=True)
               if asked not in query.categories]
     alternatives = query.alternatives() if query.english else {}  # a name has no synonym
@@ -125,7 +129,7 @@ def gather(query: Query, passages: Sequence[Passage], units: list[tuple[int, Spa
                   english=query.english)
         for i, (n, span) in enumerate(units)]
     unit_found = not query.units or any(c.unit for c in candidates)
-    return Evidence(candidates, 1.0 - coverage(needed, shown, idf) if needed else 0.0,
+    return Evidence(candidates, 1.0 - coverage(needed, shown, lacked) if needed else 0.0,
                     unit_found)
 
 

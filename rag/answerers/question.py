@@ -21,9 +21,11 @@ _CUE_SOURCES: dict[str, tuple[str, str]] = {
                r"|理事長|創辦人|部長|代表|[A-Z][a-z]+ [A-Z]"),
     "date": (r"何時|什麼時候|哪一天|哪天|幾月|幾號|哪一年|哪年|日期|\bwhen\b|what date|what year",
              r"\d{4}\s*年|\d{1,2}\s*月|[(（]?\d{1,2}[)）]?\s*日|去年|今年|明年|年底"),
-    "number": (r"多少|幾|how many|how much|what number|多大",
+    # 哪幾 asks which ones, not how many: all 16 DRCD + CMRC questions with it want a list
+    # (哪幾個站點, 哪幾種語言), none a count; read as 幾 it asked for 個 / 種 + a number.
+    "number": (r"多少|(?<!哪)幾|how many|how much|what number|多大",
                r"\d|[一二三四五六七八九十兩百千萬]+\s*(?:個|項|家|座|位|天|年|名|大|億|萬|%)"),
-    "list": (r"哪些|有哪|which|what are|list|包括", r"、|及|與|和|,"),
+    "list": (r"哪些|有哪|哪幾|which|what are|list|包括", r"、|及|與|和|,"),
     "place": (r"哪裡|哪裏|哪個城市|哪個國家|哪國|在哪(?![一幾]?[天年月])|何處|\bwhere\b",
               r"市|縣|州|國|區|中心|城|港|館"),
 }
@@ -40,7 +42,7 @@ STOP_WORDS = frozenset(
 _ASKS = re.compile(r"[哪几谁]|什么|甚么|多少|何")
 _NUM = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿〇零]+|首)"  # 首個, 首次: the first
 _UNIT_ASKED = re.compile(
-    r"(?:几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟|新台币|台币|美元|钱)")
+    r"(?:(?<!哪)几|多少|第几)\s*([天位岁年次个项家座名人大笔元%]|公里|公尺|小时|分钟|新台币|台币|美元|钱)")
 # "Which country" (哪國人, 哪一個國家, 國籍): the answer names a country.
 # Not 哪個國王 (a king) or 哪個國際酒店集團 (international): of the 228 DRCD + CMRC questions with
 # 哪(一)(個)國, those 6 are the only ones not asking for a country.
@@ -89,6 +91,10 @@ class Query:
     # missing share (rag/answerers/word_weights.py: an answer seldom repeats 多久 or 原因);
     # () = every word fully.
     weights: tuple[float, ...] = ()
+    # The extractive answerer's too: per word, a factor on its IDF in the missing share only,
+    # replacing `weights` there (WordRates.missing_weight: how much its absence says the
+    # articles lack the answer; 打算, 一共 little); () = `weights`.
+    missing_weights: tuple[float, ...] = ()
     # The extractive answerer's too: an asked 國家 that no shown passage says is present in a
     # text naming a country (evidence.COUNTRY_FORM).
     country_instances: bool = False
@@ -225,6 +231,14 @@ def pos_cut(folded: str) -> tuple[tuple[str, str], ...]:
 
     jieba.setLogLevel(logging.WARNING)
     return tuple((p.word, p.flag) for p in jieba.posseg.lcut(folded))
+
+
+@lru_cache(maxsize=4096)
+def word_tag(word: str) -> str:
+    """jieba's part-of-speech flag of a folded word on its own ("v" for 打算, "d" for 曾经);
+    "multi" when jieba cuts it into several words."""
+    cut = pos_cut(word)
+    return cut[0][1] if len(cut) == 1 else "multi"
 
 
 @lru_cache(maxsize=4096)

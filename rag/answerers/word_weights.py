@@ -4,12 +4,13 @@ the paragraph that answers them (多久, 原因, 這個 seldom; names and topics
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rag.answerers.model import read_shipped
+from rag.answerers.question import word_tag
 from rag.errors import ConfigError
 
 WEIGHTS_PATH = Path(__file__).parent / "models" / "word_weights.json"
@@ -28,6 +29,10 @@ class WordRates:
 
     counts: Mapping[str, tuple[int, int]]
     prior: float
+    # Per jieba part-of-speech flag, the same counts over the words too seldom asked to be
+    # listed: what an unlisted word's rate falls back to (an unlisted verb, 打算, is found in
+    # the answering paragraph 78% of the time, an adverb 66%, a noun 91%).
+    tags: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     def weight(self, word: str, smoothing: float = SMOOTHING) -> float:
         """1.0 for a word asked too seldom to judge or found as often as words are; less, in
@@ -40,6 +45,22 @@ class WordRates:
 
     def weights(self, words: Sequence[str], smoothing: float = SMOOTHING) -> tuple[float, ...]:
         return tuple(self.weight(w, smoothing) for w in words)
+
+    def rate(self, word: str, smoothing: float = SMOOTHING) -> float:
+        """How often the answering paragraph holds the word (smoothed toward the prior): its
+        own counts when listed, else its part of speech's, else the prior."""
+        found, asked = self.counts.get(word) or self.tags.get(word_tag(word), (0, 0))
+        return (found + smoothing * self.prior) / (asked + smoothing)
+
+    def missing_weight(self, word: str, smoothing: float = SMOOTHING) -> float:
+        """How much the word's absence from every shown passage says the answer is not there:
+        1.0 for a word missing from answering paragraphs no more often than words are (1 -
+        prior), less in proportion for one that often is (an adverb, a framing verb)."""
+        return min(1.0, (1.0 - self.prior) / max(1.0 - self.rate(word, smoothing), 1e-9))
+
+    def missing_weights(self, words: Sequence[str], smoothing: float = SMOOTHING
+                        ) -> tuple[float, ...]:
+        return tuple(self.missing_weight(w, smoothing) for w in words)
 
 
 @lru_cache(maxsize=1)
@@ -56,4 +77,5 @@ def shipped_rates() -> WordRates:
 
 def _rates(data: Any) -> WordRates:
     return WordRates({w: (int(f), int(a)) for w, (f, a) in data["words"].items()},
-                     float(data["prior"]))
+                     float(data["prior"]),
+                     {t: (int(f), int(a)) for t, (f, a) in data.get("tags", {}).items()})
