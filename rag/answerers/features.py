@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from rag.answerers.evidence import Evidence, gather
+from rag.answerers.evidence import Evidence, gather, resolve
 from rag.answerers.question import Query, pos_cut
 from rag.schema import Passage
 from rag.text import Span, fold
@@ -120,21 +120,39 @@ def substituted(cons: Sequence[Constraint], question: str, folded_text: str) -> 
     else in its place ("第二次[靳云鹏]内阁" for "第二次[张作霖]内阁", "获[1964]年" for
     "获[1980]年"): the same statement about another person, place or year."""
     for c in cons:
-        if holds(c, folded_text):
-            continue
-        at = question.find(c.value)
-        if at < 0:
-            continue
-        before = _NON_WORD.sub("", question[:at])[-2:]
-        after = _NON_WORD.sub("", question[at + len(c.value):])[:2]
-        for left, right in ((before, after), (before[-1:], after), (before, after[:1]),
-                            (before[-1:], after[:1])):
-            if len(left) + len(right) < 2:
-                continue
-            pattern = re.escape(left) + r"([^，。；,;]{1,8}?)" + re.escape(right)
-            if any(m.group(1) != c.value for m in re.finditer(pattern, folded_text)):
-                return 1.0
+        if not holds(c, folded_text) and _in_frame(c.value, question, folded_text, 0):
+            return 1.0
     return 0.0
+
+
+def framed_swap(cons: Sequence[Constraint], question: str, folded_sentence: str,
+                folded_window: str) -> bool:
+    """True when the sentence says the question's words on *both* sides of one of its names,
+    with another name between ("[靳云鹏]内阁" for "第二次[张作霖]内阁"), and the sentence
+    with its neighbours does not have the name (a shown part of it counts: jieba glues a
+    neighbour on, 来高雄): the same statement about someone else. Both sides, as a name that
+    opens the question (林欽榮邀請…) has the text's 林副市長誠摯邀請 on its one side."""
+    return any(c.kind in ("name", "latin", "quoted") and not holds(c, folded_window)
+               and resolve(c.value, folded_window, True) not in folded_window
+               and _in_frame(c.value, question, folded_sentence, 1) for c in cons)
+
+
+def _in_frame(value: str, question: str, text: str, each_side: int) -> bool:
+    """Whether `text` has the question's characters around `value` (up to two a side, at
+    least `each_side` on each and two in all) with something else between them."""
+    at = question.find(value)
+    if at < 0:
+        return False
+    before = _NON_WORD.sub("", question[:at])[-2:]
+    after = _NON_WORD.sub("", question[at + len(value):])[:2]
+    for left, right in ((before, after), (before[-1:], after), (before, after[:1]),
+                        (before[-1:], after[:1])):
+        if len(left) + len(right) < 2 or min(len(left), len(right)) < each_side:
+            continue
+        pattern = re.escape(left) + r"([^，。；,;]{1,8}?)" + re.escape(right)
+        if any(m.group(1) != value for m in re.finditer(pattern, text)):
+            return True
+    return False
 
 
 def conflict(cons: Sequence[Constraint], folded_text: str) -> float:
