@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rag.answerers import model as models
-from rag.answerers.evidence import Evidence, gather, sentence_units
+from rag.answerers.evidence import Evidence, sentence_units
 from rag.answerers.extractive import ExtractiveAnswerer
 from rag.answerers.reader import Reader
 from rag.answerers.similarity import SentenceVectors
@@ -100,7 +100,7 @@ class EveryOne(ExtractiveAnswerer):
         if not units:
             return Evidence([], 1.0, False)
         sims = self.vectors.similarities(question, [s.text for _, s in units])
-        return gather(self.query(question, lang), passages, units, [float(s) for s in sims])
+        return self.lexical(question, passages, units, lang, [float(s) for s in sims])
 
 
 def test_embedding_only_quotable_sentences_chooses_what_embedding_all_chooses(

@@ -268,11 +268,16 @@ class ExtractiveAnswerer(OfflineAnswerer):
         units = sentence_units(passages)
         if not units:
             return Evidence([], 1.0, False)
+        return self._with_similarities(question, self.lexical(question, passages, units, lang))
+
+    def lexical(self, question: str, passages: Sequence[Passage],
+                units: list[tuple[int, Span]], lang: Lang | None = None,
+                sims: Sequence[float] | None = None) -> Evidence:
+        """The evidence of `units` before similarities (all 0 unless `sims` are given): word
+        coverage, and sentences about another name made ineligible."""
         query = self.query(question, lang)
-        lexical = gather(query, passages, units, [0.0] * len(units))
-        if self.framed_swaps:
-            lexical = _without_swaps(query, lexical)
-        return self._with_similarities(question, lexical)
+        found = gather(query, passages, units, [0.0] * len(units) if sims is None else sims)
+        return _without_swaps(query, found) if self.framed_swaps else found
 
     @staticmethod
     def query(question: str, lang: Lang | None = None) -> Query:
