@@ -28,8 +28,13 @@ def test_another_name_in_the_question_frame_is_a_swap() -> None:
     sentence = "圣多马教堂的乐长巴赫于1723年上任,直到1750年去世。"
     assert framed_swap(name, asked, sentence, sentence)
     assert not framed_swap(name, asked, sentence, sentence + " 韩德尔也在场。")  # said next door
-    # one side only: a name opening the question is often said otherwise (林副市長 for 林欽榮)
-    assert not framed_swap(name, "韩德尔于哪一年上任?", sentence, sentence)
+    # one side only counts with a whole name in the slot: a name opening a news question is
+    # often said otherwise (林副市長 for 林欽榮), a swapped one is another name
+    lin = [Constraint("name", "林钦荣")]
+    invited = "林副市长诚挚邀请巴赫来访。"
+    assert not framed_swap(lin, "林钦荣邀请谁来访?", invited, invited)
+    home = "巴赫的故乡在爱森纳赫。"
+    assert framed_swap(name, "韩德尔的故乡在哪里?", home, home)
     # a shown part of a name jieba glued a neighbour onto holds it
     assert not framed_swap([Constraint("name", "来高雄")], "同仁来高雄参加论坛",
                            "同仁于明年参加高雄的论坛", "同仁于明年参加高雄的论坛")

@@ -47,8 +47,8 @@ swapped year, number, place or person ("swapped"), once per variant of the answe
 
 - `no-framed-swaps`: quoting a sentence that says the question's frame around another name.
   Measured 2026-11-29, `--limit 250`: holds gold 358 of 500 either way, removed refused 436
-  -> 437 of 490, swapped refused 136 -> 145 of 244 (0.557 -> 0.594); as keywords: holds
-  359 -> 357, removed 427 either way, swapped 145 -> 156.
+  -> 437 of 490, swapped refused 136 -> 148 of 244 (0.557 -> 0.607); as keywords: holds
+  359 -> 357, removed 427 either way, swapped 145 -> 158.
 
 `--keywords` asks every question (and its negatives) as its keywords, the way users type a
 search (林欽榮 檳城 行政 議員 交流). Measured 2026-11-29, `shipped --limit 250`: answered 0.718 ->

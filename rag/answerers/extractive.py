@@ -112,17 +112,19 @@ LACKING: float | None = 0.10
 # An asked 國家 that no shown passage says counts as present in a sentence naming a country
 # (evidence.COUNTRY_FORM, where the figures are).
 COUNTRY_INSTANCES = True
-# A sentence saying the question's words on both sides of one of its names, with another name
-# between, is about someone else: it and its neighbours cannot answer (features.framed_swap).
-# A question whose person or place was swapped for another of the article's was answered by
-# the sentence about the first. DRCD + CMRC validation (train.validate --limit 250
+# A sentence saying the question's words around one of its names with another name in its
+# place is about someone else: it and its neighbours cannot answer (features.framed_swap). A
+# question whose person or place was swapped for another of the article's was answered by the
+# sentence about the first. DRCD + CMRC validation (train.validate --limit 250
 # no-framed-swaps shipped): holds gold 358 of 500 either way, removed refused 436 -> 437 of
-# 490, swapped 136 -> 145 of 244 (the sentence alone, neighbours still eligible: 142; with
-# jieba's 來高雄 not held by the text's 高雄, a gold keyword tune answer was lost); as keywords
-# (--keywords): holds 359 -> 357, removed 427 either way, swapped 145 -> 156. Both sides:
-# a name opening a news question is often said otherwise next to the answer (林欽榮邀請… /
-# 林副市長誠摯邀請), which the learned model's one-sided `substituted` takes for a swap. The
-# tune halves and news not in the archive unchanged.
+# 490, swapped 136 -> 148 of 244; as keywords (--keywords) holds 359 -> 357, removed 427
+# either way, swapped 145 -> 158. Steps: the sentence alone, frames on both sides: swapped
+# 142; its neighbours too (they won on its words and quoted it beside themselves): 145; a
+# frame on one side with a whole name in the slot: 148. Not one side alone: a name opening a
+# news question is often said otherwise next to the answer (林欽榮邀請… / 林副市長誠摯邀請),
+# which the learned model's one-sided `substituted` takes for a swap. A shown part of a name
+# holds it (jieba's 來高雄, the text's 高雄: a gold keyword tune answer was lost without).
+# The tune halves and news not in the archive unchanged.
 FRAMED_SWAPS = True
 COSINE_MAX = 1.0 + 1e-6  # normalised vectors; the margin covers float rounding
 

@@ -120,26 +120,30 @@ def substituted(cons: Sequence[Constraint], question: str, folded_text: str) -> 
     else in its place ("第二次[靳云鹏]内阁" for "第二次[张作霖]内阁", "获[1964]年" for
     "获[1980]年"): the same statement about another person, place or year."""
     for c in cons:
-        if not holds(c, folded_text) and _in_frame(c.value, question, folded_text, 0):
+        if not holds(c, folded_text) and _in_frame(c.value, question, folded_text):
             return 1.0
     return 0.0
 
 
 def framed_swap(cons: Sequence[Constraint], question: str, folded_sentence: str,
                 folded_window: str) -> bool:
-    """True when the sentence says the question's words on *both* sides of one of its names,
-    with another name between ("[靳云鹏]内阁" for "第二次[张作霖]内阁"), and the sentence
-    with its neighbours does not have the name (a shown part of it counts: jieba glues a
-    neighbour on, 来高雄): the same statement about someone else. Both sides, as a name that
-    opens the question (林欽榮邀請…) has the text's 林副市長誠摯邀請 on its one side."""
+    """True when the sentence says the question's words around one of its names with
+    something else in its place, and the sentence with its neighbours does not have the name
+    (a shown part of it counts: jieba glues a neighbour on, 来高雄): the same statement about
+    someone else. The question's characters on both sides ("[靳云鹏]内阁" for
+    "第二次[张作霖]内阁"), or on one side with a whole name in the slot ("孙中山的故乡" for
+    "孙文的故乡"): a name opening a news question is often said otherwise (林欽榮邀請… /
+    林副市長誠摯邀請), which `substituted` takes for a swap."""
     return any(c.kind in ("name", "latin", "quoted") and not holds(c, folded_window)
                and resolve(c.value, folded_window, True) not in folded_window
-               and _in_frame(c.value, question, folded_sentence, 1) for c in cons)
+               and _in_frame(c.value, question, folded_sentence, named_one_side=True)
+               for c in cons)
 
 
-def _in_frame(value: str, question: str, text: str, each_side: int) -> bool:
-    """Whether `text` has the question's characters around `value` (up to two a side, at
-    least `each_side` on each and two in all) with something else between them."""
+def _in_frame(value: str, question: str, text: str, named_one_side: bool = False) -> bool:
+    """Whether `text` has the question's characters around `value` (up to two a side, two in
+    all) with something else between them; with `named_one_side`, a frame with characters on
+    one side only counts when a whole name (jieba ns / nr / nt / nz) stands between."""
     at = question.find(value)
     if at < 0:
         return False
@@ -147,12 +151,19 @@ def _in_frame(value: str, question: str, text: str, each_side: int) -> bool:
     after = _NON_WORD.sub("", question[at + len(value):])[:2]
     for left, right in ((before, after), (before[-1:], after), (before, after[:1]),
                         (before[-1:], after[:1])):
-        if len(left) + len(right) < 2 or min(len(left), len(right)) < each_side:
+        if len(left) + len(right) < 2:
             continue
+        one_sided = named_one_side and not (left and right)
         pattern = re.escape(left) + r"([^，。；,;]{1,8}?)" + re.escape(right)
-        if any(m.group(1) != value for m in re.finditer(pattern, text)):
+        if any(m.group(1) != value and (not one_sided or _is_name(m.group(1)))
+               for m in re.finditer(pattern, text)):
             return True
     return False
+
+
+def _is_name(folded: str) -> bool:
+    cut = pos_cut(folded)
+    return len(cut) == 1 and cut[0][1].startswith(_NAME_TAGS)
 
 
 def conflict(cons: Sequence[Constraint], folded_text: str) -> float:
