@@ -333,9 +333,11 @@ def _without_swaps(query: Query, evidence: Evidence) -> Evidence:
     (features.framed_swap), and its neighbours, made ineligible (`typed` False): a neighbour
     would otherwise win on the swapped sentence's words and quote it beside itself
     (evidence.completion). Chinese questions only."""
+    if query.english:
+        return evidence
     cands = evidence.candidates
     cons = constraints(query)
-    if query.english or not cons:
+    if not cons:
         return evidence
     asked = fold(query.text)
     folded = [fold(c.span.text) for c in cands]

@@ -131,8 +131,8 @@ def framed_swap(cons: Sequence[Constraint], question: str, folded_sentence: str,
     something else in its place, and the sentence with its neighbours does not have the name
     (a shown part of it counts: jieba glues a neighbour on, 来高雄): the same statement about
     someone else. The question's characters on both sides ("[靳云鹏]内阁" for
-    "第二次[张作霖]内阁"), or on one side with a whole name in the slot ("孙中山的故乡" for
-    "孙文的故乡"): a name opening a news question is often said otherwise (林欽榮邀請… /
+    "第二次[张作霖]内阁"), or on one side with a whole name in the slot ("巴赫的故乡" for
+    "韩德尔的故乡"): a name opening a news question is often said otherwise (林欽榮邀請… /
     林副市長誠摯邀請), which `substituted` takes for a swap."""
     return any(c.kind in ("name", "latin", "quoted") and not holds(c, folded_window)
                and resolve(c.value, folded_window, True) not in folded_window
